@@ -1,0 +1,5 @@
+"""Reverse-mode automatic differentiation: Function, the backward engine, grad mode."""
+from .grad_mode import (no_grad, enable_grad, set_grad_enabled, is_grad_enabled,
+                        set_detect_anomaly, is_anomaly_enabled)
+from .function import Function, ArrayFunction
+from .engine import backward, grad

@@ -1,0 +1,272 @@
+"""The backward engine: order the graph once, run each node's backward, deliver gradients.
+
+`backward` accumulates into the `.grad` of leaves (Tensor.backward); `grad` returns the
+gradients of chosen inputs without touching any `.grad` (minidl.autograd.grad). Both share
+`_run`, which walks the graph iteratively, so a chain of 100 000 ops needs no recursion.
+"""
+from __future__ import annotations
+
+import weakref
+
+from .function import Function, _check_finite
+from .grad_mode import STATE
+from .. import tensor as _tensor
+
+
+class AccumulateGrad(Function):
+    """The node at a leaf tensor: adds the incoming gradient to `leaf.grad`."""
+
+    def __init__(self, leaf):
+        self.variable = leaf
+
+    @classmethod
+    def name(cls) -> str:
+        return "AccumulateGrad"
+
+
+def _topological_order(roots):
+    """Nodes reachable from `roots`, every consumer before the nodes it feeds."""
+    order, seen = [], set()
+    for root in roots:
+        if root is None or root in seen:
+            continue
+        seen.add(root)
+        stack = [(root, iter(root.next_edges))]
+        while stack:
+            node, children = stack[-1]
+            for edge in children:
+                if edge is not None and edge[0] not in seen:
+                    child = edge[0]
+                    seen.add(child)
+                    stack.append((child, iter(child.next_edges)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+    order.reverse()
+    return order
+
+
+def _apply_hooks(hooks, grad):
+    for hook in hooks:
+        new = hook(grad)
+        if new is not None:
+            grad = new
+    return grad
+
+
+def _run(roots, root_grads, retain_graph, create_graph, targets=None):
+    """Propagate `root_grads` from `roots` through the graph.
+
+    targets: None to accumulate into leaves, else a dict {(node, output_nr): None} to be
+    filled with the total gradient that reaches each key; nothing is accumulated then.
+    """
+    Tensor = _tensor.Tensor
+    buffers = {}
+    for t, g in zip(roots, root_grads):
+        _add_to_buffer(buffers, t.grad_fn, t._output_nr, g)
+
+    order = _topological_order([t.grad_fn for t in roots])
+    needed = None
+    if targets is not None:   # run only the nodes on a path to a target
+        target_nodes = {node for node, _ in targets}
+        needed = set()
+        for node in reversed(order):
+            for edge in node.next_edges:
+                if edge is not None and (edge[0] in needed or edge[0] in target_nodes):
+                    needed.add(node)
+                    break
+
+    prev_mode = STATE.enabled
+    STATE.enabled = create_graph
+    try:
+        for node in order:
+            grads = buffers.pop(node, None)
+            if grads is None:
+                continue
+            if type(node) is AccumulateGrad:
+                leaf = node.variable
+                g = grads[0]
+                if leaf._hooks:
+                    g = _apply_hooks(leaf._hooks, g)
+                if targets is not None:
+                    if (node, 0) in targets:
+                        targets[(node, 0)] = g
+                else:
+                    _accumulate(leaf, g, create_graph)
+                continue
+            if node._hooks:
+                for nr, hook in node._hooks:
+                    if grads[nr] is not None:
+                        new = hook(grads[nr])
+                        if new is not None:
+                            grads[nr] = new
+            if targets is not None:
+                for nr in range(len(grads)):
+                    if (node, nr) in targets:
+                        targets[(node, nr)] = grads[nr]
+                if node not in needed:
+                    continue
+            if node._freed:
+                raise RuntimeError(
+                    f"Trying to backward through the graph a second time (through "
+                    f"{node.name()}): its saved values were freed by the first backward. "
+                    "Specify retain_graph=True on the first backward call if you need to "
+                    "backward through the graph a second time.")
+            grads = _complete(node, grads)
+            grads_in = node.backward(node, *grads)
+            if not isinstance(grads_in, tuple):
+                grads_in = (grads_in,)
+            edges = node.next_edges
+            if len(grads_in) != len(edges):
+                raise RuntimeError(
+                    f"function {node.name()}.backward returned an incorrect number of "
+                    f"gradients (expected {len(edges)}, got {len(grads_in)})")
+            if STATE.anomaly:
+                _check_finite([g.data if isinstance(g, Tensor) else g for g in grads_in],
+                              node.name(), "backward", node._site)
+            for edge, g in zip(edges, grads_in):
+                if edge is None or g is None:
+                    continue
+                child, nr, shape, dtype = edge
+                if not isinstance(g, Tensor):
+                    g = Tensor._wrap(g, False, None, 0)
+                if g.data.shape != shape:
+                    g = g._sum_to(shape, node)
+                if g.data.dtype != dtype:
+                    g = g.to(dtype)
+                _add_to_buffer(buffers, child, nr, g)
+            if not retain_graph:
+                node._saved = ()
+                node._outputs = None
+                node._freed = True
+    finally:
+        STATE.enabled = prev_mode
+
+
+def _add_to_buffer(buffers, node, nr, grad):
+    grads = buffers.get(node)
+    if grads is None:
+        grads = buffers[node] = [None] * node._n_outputs
+    grads[nr] = grad if grads[nr] is None else grads[nr] + grad
+
+
+def _complete(node, grads):
+    """Fill the gradients of unused outputs with zeros (or leave None if asked)."""
+    if node._n_outputs == 1 or not node.materialize_grads or None not in grads:
+        return grads
+    Tensor = _tensor.Tensor
+    ref = next(g for g in grads if g is not None).data
+    from ..backend import get_array_module
+
+    xp = get_array_module(ref)
+    return [g if g is not None else Tensor._wrap(xp.zeros(shape, dtype), False, None, 0)
+            for g, (shape, dtype) in zip(grads, node._out_meta)]
+
+
+def _accumulate(leaf, grad, create_graph):
+    """leaf.grad += grad, as PyTorch: a fresh array the first time, a graph if asked."""
+    if create_graph:
+        leaf.grad = grad if leaf.grad is None else leaf.grad + grad
+    elif leaf.grad is None:
+        leaf.grad = _tensor.Tensor._wrap(grad.data.copy(), False, None, 0)
+    else:
+        leaf.grad = _tensor.Tensor._wrap(leaf.grad.data + grad.data, False, None, 0)
+
+
+def _root_grads(outputs, grad_outputs, op):
+    Tensor = _tensor.Tensor
+    result = []
+    for out, g in zip(outputs, grad_outputs):
+        if g is None:
+            if out.data.size != 1:
+                raise RuntimeError(f"{op}: grad can be implicitly created only for scalar "
+                                   f"outputs, got an output of shape {tuple(out.shape)}; "
+                                   "pass a gradient of that shape")
+            from ..backend import get_array_module
+            g = Tensor._wrap(get_array_module(out.data).ones_like(out.data), False, None, 0)
+        elif not isinstance(g, Tensor):
+            g = Tensor(g, dtype=out.dtype)
+        if g.shape != out.shape:
+            raise RuntimeError(f"{op}: Mismatch in shape: grad_output has a shape of "
+                               f"{tuple(g.shape)} and output has a shape of "
+                               f"{tuple(out.shape)}")
+        result.append(g)
+    return result
+
+
+def _check_outputs(outputs, op):
+    for out in outputs:
+        if not out.requires_grad:
+            raise RuntimeError(f"{op}: element 0 of tensors does not require grad and does "
+                               "not have a grad_fn")
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
+             inputs=None) -> None:
+    """Accumulate d(tensors)/d(leaf) into every leaf's `.grad` (torch.autograd.backward)."""
+    Tensor = _tensor.Tensor
+    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    if grad_tensors is None or isinstance(grad_tensors, Tensor):
+        grad_tensors = [grad_tensors] * len(tensors) if grad_tensors is None else [grad_tensors]
+    _check_outputs(tensors, "backward")
+    grads = _root_grads(tensors, grad_tensors, "backward")
+    if retain_graph is None:
+        retain_graph = create_graph
+    for t, g in zip(tensors, grads):
+        if t.grad_fn is None:     # backward on a leaf itself: its gradient is g
+            _accumulate(t, g, create_graph)
+    pairs = [(t, g) for t, g in zip(tensors, grads) if t.grad_fn is not None]
+    if pairs:
+        _run([t for t, _ in pairs], [g for _, g in pairs], retain_graph, create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False):
+    """Return d(outputs)/d(inputs) as a tuple, touching no `.grad` (torch.autograd.grad)."""
+    Tensor = _tensor.Tensor
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    single_input = isinstance(inputs, Tensor)
+    inputs = [inputs] if single_input else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    _check_outputs(outputs, "grad")
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError(f"grad: input {i} (shape {tuple(t.shape)}) does not require "
+                               "grad; set requires_grad=True on it")
+    grads = _root_grads(outputs, grad_outputs, "grad")
+    if retain_graph is None:
+        retain_graph = create_graph
+    keys = [(t.grad_fn, t._output_nr) if t.grad_fn is not None else (t._accumulator(), 0)
+            for t in inputs]
+    targets = dict.fromkeys(keys)
+    pairs = [(t, g) for t, g in zip(outputs, grads) if t.grad_fn is not None]
+    _run([t for t, _ in pairs], [g for _, g in pairs], retain_graph, create_graph, targets)
+    result = []
+    for i, key in enumerate(keys):
+        g = targets[key]
+        # an input that is itself an output receives the root gradient directly
+        for out, root_g in zip(outputs, grads):
+            if out is inputs[i] and out.grad_fn is None:
+                g = root_g if g is None else g + root_g
+        if g is None and not allow_unused:
+            raise RuntimeError(f"grad: input {i} (shape {tuple(inputs[i].shape)}) was not "
+                               "used in the graph of the outputs; set allow_unused=True if "
+                               "this is expected")
+        if g is not None and not create_graph:
+            g = g.detach()
+        result.append(g)
+    return tuple(result)
+
+
+def make_weak_grad_setter(tensor):
+    """A hook that stores the gradient of a non-leaf tensor in its `.grad` (retain_grad)."""
+    ref = weakref.ref(tensor)
+
+    def retain(grad):
+        t = ref()
+        if t is not None:
+            t.grad = grad.detach() if t.grad is None else (t.grad + grad).detach()
+    retain.retains = ref
+    return retain

@@ -1,0 +1,202 @@
+"""Function: one differentiable operation, and the graph node it leaves behind.
+
+Calling `SomeFn.apply(*inputs)` runs `forward`, wraps the result in a Tensor and, when an
+input requires grad and grad mode is on, makes the Function instance the result's
+`grad_fn`. That instance is also the `ctx` that forward and backward share, as in
+PyTorch: `ctx.save_for_backward`, `ctx.saved_tensors`, `ctx.needs_input_grad`.
+
+Two flavours share all of this:
+- `Function` (public, PyTorch's): `forward(ctx, *args)` receives Tensors and returns
+  Tensors; it runs under no-grad.
+- `ArrayFunction` (every built-in op): `forward(ctx, *args)` receives the raw NumPy or
+  CuPy arrays behind the Tensor arguments and returns arrays; no Tensor is built until
+  the result is wrapped, which keeps per-op overhead low.
+In both, `backward(ctx, *grad_outputs)` receives Tensors and returns one gradient per
+input (or None), written with Tensor operations so `create_graph=True` differentiates it.
+"""
+from __future__ import annotations
+
+import traceback
+
+from .grad_mode import STATE
+from .. import tensor as _tensor  # Tensor is defined above autograd; looked up at call time
+
+
+class Function:
+    """Base class of differentiable operations, used exactly like `torch.autograd.Function`.
+
+    Subclass it with static `forward(ctx, *args)` and `backward(ctx, *grad_outputs)` and
+    call `MyFn.apply(*args)`. Forward receives Tensors (run under no-grad) and returns a
+    Tensor or a tuple of Tensors; backward returns one gradient per forward argument.
+    """
+
+    _array_forward = False
+    # Node state. Defaults live on the class so that creating a node sets only what it uses.
+    next_edges = ()           # per input: (node, output_nr, shape, dtype) or None
+    needs_input_grad = ()
+    materialize_grads = True
+    _saved = ()               # entries: Tensor, int (index of an output), or None
+    _to_save = ()
+    _freed = False
+    _outputs = None           # arrays of the outputs, kept only when one is saved
+    _n_outputs = 1
+    _out_meta = None          # (shape, dtype) per output, for multi-output zero grads
+    _hooks = None             # [(output_nr, hook)] registered on non-leaf outputs
+    _site = None              # forward call site, recorded in anomaly mode
+    _non_differentiable = ()
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("a Function subclass must implement forward(ctx, ...)")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("a Function subclass must implement backward(ctx, ...)")
+
+    # ---- ctx API used inside forward/backward ----
+    def save_for_backward(self, *values) -> None:
+        """Keep inputs or outputs (Tensors, or arrays in an ArrayFunction) for backward."""
+        self._to_save = values
+
+    def mark_non_differentiable(self, *outputs) -> None:
+        """Declare outputs (e.g. indices) that never get a gradient."""
+        self._non_differentiable = tuple(id(o) for o in outputs)
+
+    def set_materialize_grads(self, value: bool) -> None:
+        """Whether missing output gradients reach backward as zeros (True) or None."""
+        self.materialize_grads = bool(value)
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """The values given to `save_for_backward`, as Tensors connected to the graph."""
+        if self._freed:
+            raise RuntimeError(
+                f"Trying to backward through the graph a second time (or directly access "
+                f"saved tensors after they have already been freed) in {self.name()}. "
+                "Specify retain_graph=True if you need to backward through the graph a "
+                "second time or access saved tensors after calling backward.")
+        out = []
+        for entry in self._saved:
+            if type(entry) is int:   # an output of this very node: rebuild it lazily
+                out.append(_tensor.Tensor._wrap(self._outputs[entry], True, self, entry))
+            else:
+                out.append(entry)
+        return tuple(out)
+
+    @classmethod
+    def name(cls) -> str:
+        return cls.__name__
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object>"
+
+    # ---- graph construction ----
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        """Run forward on `args` and, when needed, record this node for backward."""
+        Tensor = _tensor.Tensor
+        ctx = cls.__new__(cls)
+        record = STATE.enabled
+        if record:
+            needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+            record = True in needs
+            ctx.needs_input_grad = needs
+        else:
+            ctx.needs_input_grad = tuple(False for _ in args)
+
+        if cls._array_forward:
+            raw = cls.forward(ctx, *[a.data if isinstance(a, Tensor) else a for a in args],
+                              **kwargs)
+        else:
+            prev, STATE.enabled = STATE.enabled, False
+            try:
+                raw = cls.forward(ctx, *args, **kwargs)
+            finally:
+                STATE.enabled = prev
+        single = not isinstance(raw, tuple)
+        outs = (raw,) if single else raw
+        arrays = [o.data if isinstance(o, Tensor) else o for o in outs]
+        if STATE.anomaly:
+            _check_finite(arrays, cls.name(), "forward")
+
+        if not record:
+            results = [Tensor._wrap(a, False, None, 0) for a in arrays]
+            return results[0] if single else tuple(results)
+
+        edges = []
+        for a, need in zip(args, needs):
+            if need:
+                node = a.grad_fn
+                if node is None:
+                    edges.append((a._accumulator(), 0, a.data.shape, a.data.dtype))
+                else:
+                    edges.append((node, a._output_nr, a.data.shape, a.data.dtype))
+            else:
+                edges.append(None)
+        ctx.next_edges = tuple(edges)
+        if not single:
+            ctx._n_outputs = len(arrays)
+            ctx._out_meta = tuple((a.shape, a.dtype) for a in arrays)
+        if STATE.anomaly:
+            ctx._site = "".join(traceback.format_stack()[:-2][-6:])
+
+        nondiff = ctx._non_differentiable
+        results = []
+        for i, (o, a) in enumerate(zip(outs, arrays)):
+            differentiable = a.dtype.kind in "fc" and id(o) not in nondiff
+            if differentiable:
+                results.append(Tensor._wrap(a, True, ctx, i))
+            else:
+                results.append(Tensor._wrap(a, False, None, 0))
+        if ctx._to_save:
+            ctx._resolve_saved(args, outs, arrays)
+        return results[0] if single else tuple(results)
+
+    def _resolve_saved(self, args, outs, arrays) -> None:
+        """Turn what forward saved into graph-connected Tensors (or output indices)."""
+        Tensor = _tensor.Tensor
+        saved = []
+        for v in self._to_save:
+            if v is None:
+                saved.append(None)
+                continue
+            entry = None
+            for i, o in enumerate(outs):
+                if v is o:
+                    entry = i
+                    self._outputs = arrays
+                    break
+            if entry is None:
+                for a in args:
+                    if isinstance(a, Tensor) and (v is a or v is a.data):
+                        # a leaf is kept itself; a non-leaf as a snapshot of (data, grad_fn),
+                        # so an in-place op that later rebinds the input cannot change it
+                        entry = a if a.grad_fn is None else Tensor._wrap(
+                            a.data, a.requires_grad, a.grad_fn, a._output_nr)
+                        break
+            if entry is None:
+                entry = v if isinstance(v, Tensor) else Tensor._wrap(v, False, None, 0)
+            saved.append(entry)
+        self._saved = tuple(saved)
+        self._to_save = ()
+
+
+class ArrayFunction(Function):
+    """Base class of the built-in ops: forward works on raw arrays, backward on Tensors."""
+
+    _array_forward = True
+
+
+def _check_finite(arrays, op: str, phase: str, site: str | None = None) -> None:
+    """Anomaly mode: raise naming `op` if any floating array holds NaN or Inf."""
+    from ..backend import get_array_module
+
+    for a in arrays:
+        if a is None or not hasattr(a, "dtype") or a.dtype.kind not in "fc":
+            continue
+        xp = get_array_module(a)
+        if not bool(xp.isfinite(a).all()):
+            kind = "nan" if bool(xp.isnan(a).any()) else "inf"
+            where = f"\nThe forward call that created it:\n{site}" if site else ""
+            raise RuntimeError(f"Function '{op}' returned {kind} values in its {phase} "
+                               f"output (shape {tuple(a.shape)}).{where}")

@@ -1,0 +1,68 @@
+"""Linear algebra: matmul (all of torch.matmul's cases) and linear."""
+from __future__ import annotations
+
+from ..autograd.function import ArrayFunction
+from ..kernels import reference
+from .shape import transpose, unsqueeze, squeeze
+
+
+class MatMulFn(ArrayFunction):
+    """C = A @ B for operands of at least 2 dims; batch dims broadcast."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return reference.matmul(a, b)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        grad_a = matmul(grad_out, transpose(b, -2, -1)) if need_a else None   # dC/dA = G B^T
+        grad_b = matmul(transpose(a, -2, -1), grad_out) if need_b else None   # dC/dB = A^T G
+        return grad_a, grad_b
+
+
+def _shape_error(a, b):
+    return RuntimeError(f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be "
+                        f"multiplied ({a.shape[-1]} != {b.shape[-2 if b.ndim > 1 else 0]})")
+
+
+def matmul(a, b):
+    """Matrix product with torch.matmul's rules for 1-D, 2-D and batched operands.
+
+    A 1-D left operand is treated as a row (1, K), a 1-D right operand as a column (K, 1),
+    and the added dim is removed from the result; batch dims broadcast.
+    """
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got shapes "
+                           f"{tuple(a.shape)} and {tuple(b.shape)}")
+    if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+        raise _shape_error(a, b)
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"matmul: expected both operands to have the same dtype, got "
+                           f"{a.dtype} and {b.dtype}")
+    if a.ndim >= 2 and b.ndim >= 2:
+        try:
+            return MatMulFn.apply(a, b)
+        except ValueError:
+            raise RuntimeError(f"matmul: batch dims of shapes {tuple(a.shape)} and "
+                               f"{tuple(b.shape)} are not broadcastable") from None
+    a2 = unsqueeze(a, 0) if a.ndim == 1 else a
+    b2 = unsqueeze(b, -1) if b.ndim == 1 else b
+    out = MatMulFn.apply(a2, b2)
+    if b.ndim == 1:
+        out = squeeze(out, -1)
+    if a.ndim == 1:
+        out = squeeze(out, -2 if b.ndim > 1 else -1)
+    return out
+
+
+def linear(x, weight, bias=None):
+    """y = x W^T + b (torch.nn.functional.linear)."""
+    if x.shape[-1] != weight.shape[-1]:
+        raise RuntimeError(f"linear: input of shape {tuple(x.shape)} has {x.shape[-1]} "
+                           f"features, but the weight of shape {tuple(weight.shape)} expects "
+                           f"{weight.shape[-1]}")
+    y = matmul(x, transpose(weight, 0, 1))
+    return y if bias is None else y + bias

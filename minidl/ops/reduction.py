@@ -1,0 +1,220 @@
+"""Reductions: sum, mean, var, std, max, min, amax, amin, argmax, argmin, norm, logsumexp.
+
+`dim` is None (all dims), an int or a tuple of ints; negative dims count from the end.
+This is the one module whose public names shadow builtins (sum, max, min); it reaches the
+originals through `builtins`.
+"""
+from __future__ import annotations
+
+import builtins
+import math
+from collections import namedtuple
+
+import numpy as np
+
+from ..autograd.function import ArrayFunction
+from ..backend import get_array_module
+from .. import tensor as _tensor
+from .broadcast import broadcast_to
+from .dims import normalize_dim, normalize_dims
+
+values_indices = namedtuple("values_indices", ["values", "indices"])
+
+
+def _constant(array):
+    return _tensor.Tensor._wrap(array, False, None, 0)
+
+
+def _keep_shape(shape: tuple, dims: tuple) -> tuple:
+    """The shape of a keepdim=True reduction of `shape` over `dims`."""
+    return tuple(1 if i in dims else s for i, s in enumerate(shape))
+
+
+def _spread(grad_out, in_shape: tuple, dims: tuple):
+    """The gradient of a reduction, reshaped to keepdim form and broadcast to the input."""
+    return broadcast_to(grad_out.reshape(_keep_shape(in_shape, dims)), in_shape)
+
+
+class SumFn(ArrayFunction):
+    """y = sum of x over dims."""
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        ctx.in_shape, ctx.dims = x.shape, dims
+        return x.sum(axis=dims, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return _spread(grad_out, ctx.in_shape, ctx.dims), None, None   # dy/dx = 1
+
+
+class AmaxFn(ArrayFunction):
+    """y = max of x over dims; equal maxima share the gradient evenly (torch.amax)."""
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim, largest):
+        y = x.max(axis=dims, keepdims=True) if largest else x.min(axis=dims, keepdims=True)
+        mask = x == y
+        ctx.share = mask / mask.sum(axis=dims, keepdims=True)
+        ctx.in_shape, ctx.dims = x.shape, dims
+        return y if keepdim else y.reshape([s for i, s in enumerate(x.shape) if i not in dims])
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        share = _constant(ctx.share.astype(grad_out.dtype, copy=False))
+        return _spread(grad_out, ctx.in_shape, ctx.dims) * share, None, None, None
+
+
+class MaxDimFn(ArrayFunction):
+    """y = x at the index of the max (or min) along one dim; that index gets the gradient."""
+
+    @staticmethod
+    def forward(ctx, x, dim, keepdim, largest):
+        xp = get_array_module(x)
+        idx = (x.argmax if largest else x.argmin)(axis=dim, keepdims=True)
+        ctx.indices = idx
+        ctx.in_shape, ctx.dim = x.shape, dim
+        y = xp.take_along_axis(x, idx, axis=dim)
+        return y if keepdim else y.squeeze(dim)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        xp = get_array_module(ctx.indices)
+        positions = xp.arange(ctx.in_shape[ctx.dim]).reshape(
+            [-1 if i == ctx.dim else 1 for i in range(len(ctx.in_shape))])
+        onehot = _constant((positions == ctx.indices).astype(grad_out.dtype))
+        return _spread(grad_out, ctx.in_shape, (ctx.dim,)) * onehot, None, None, None
+
+
+def sum(x, dim=None, keepdim: bool = False, dtype=None):
+    """Sum over dim (torch.sum)."""
+    if dtype is not None:
+        x = x.to(dtype)
+    dims = normalize_dims(dim, x.ndim, "sum")
+    return SumFn.apply(x, dims, keepdim)
+
+
+def _count(x, dims: tuple) -> int:
+    return math.prod(x.shape[d] for d in dims)
+
+
+def _require_float(x, op: str) -> None:
+    if x.dtype.kind not in "fc":
+        raise RuntimeError(f"{op}(): could not infer output dtype. Input dtype must be either "
+                           f"a floating point or complex dtype. Got: {x.dtype}")
+
+
+def mean(x, dim=None, keepdim: bool = False):
+    """Mean over dim (torch.mean)."""
+    _require_float(x, "mean")
+    dims = normalize_dims(dim, x.ndim, "mean")
+    n = _count(x, dims)
+    return sum(x, dims, keepdim) / (n if n else float("nan"))   # empty: nan, as PyTorch
+
+
+def _correction(unbiased, correction) -> float:
+    if correction is not None:
+        return correction
+    return 1 if unbiased is None or unbiased else 0
+
+
+def var(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+    """Variance over dim with Bessel's correction by default (torch.var)."""
+    _require_float(x, "var")
+    dims = normalize_dims(dim, x.ndim, "var")
+    dev = x - mean(x, dims, keepdim=True)
+    return sum(dev * dev, dims, keepdim) / builtins.max(
+        _count(x, dims) - _correction(unbiased, correction), 0)
+
+
+def std(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+    """Standard deviation over dim (torch.std)."""
+    return var(x, dim, unbiased, keepdim, correction=correction).sqrt()
+
+
+def _check_nonempty(x, dims: tuple, op: str) -> None:
+    if x.data.size == 0 or any(x.shape[d] == 0 for d in dims):
+        raise IndexError(f"{op}(): Expected reduction dim to have non-zero size, got shape "
+                         f"{tuple(x.shape)}")
+
+
+def amax(x, dim=None, keepdim: bool = False):
+    """Maximum over dims; ties share the gradient (torch.amax)."""
+    dims = normalize_dims(dim, x.ndim, "amax")
+    _check_nonempty(x, dims, "amax")
+    return AmaxFn.apply(x, dims, keepdim, True)
+
+
+def amin(x, dim=None, keepdim: bool = False):
+    """Minimum over dims; ties share the gradient (torch.amin)."""
+    dims = normalize_dims(dim, x.ndim, "amin")
+    _check_nonempty(x, dims, "amin")
+    return AmaxFn.apply(x, dims, keepdim, False)
+
+
+def _max_or_min(x, dim, keepdim, largest: bool, op: str):
+    if isinstance(dim, _tensor.Tensor):           # torch.max(a, b) is the elementwise maximum
+        from .arithmetic import maximum, minimum
+        return maximum(x, dim) if largest else minimum(x, dim)
+    if dim is None:
+        return (amax if largest else amin)(x)
+    d = normalize_dim(dim, x.ndim, op)
+    _check_nonempty(x, (d,), op)
+    values = MaxDimFn.apply(x, d, keepdim, largest)
+    indices = (argmax if largest else argmin)(x, d, keepdim)
+    return values_indices(values, indices)
+
+
+def max(x, dim=None, keepdim: bool = False):
+    """max(x) -> the maximum; max(x, dim) -> (values, indices); max(x, y) -> maximum."""
+    return _max_or_min(x, dim, keepdim, True, "max")
+
+
+def min(x, dim=None, keepdim: bool = False):
+    """min(x) -> the minimum; min(x, dim) -> (values, indices); min(x, y) -> minimum."""
+    return _max_or_min(x, dim, keepdim, False, "min")
+
+
+def _arg(x, dim, keepdim, largest: bool, op: str):
+    data = x.data
+    if dim is None:
+        _check_nonempty(x, tuple(range(x.ndim)), op)
+        idx = data.argmax() if largest else data.argmin()
+        out = get_array_module(data).asarray(idx, dtype=np.int64)
+        return _constant(out.reshape((1,) * x.ndim) if keepdim else out)
+    d = normalize_dim(dim, x.ndim, op)
+    _check_nonempty(x, (d,), op)
+    idx = (data.argmax if largest else data.argmin)(axis=d, keepdims=keepdim)
+    return _constant(idx.astype(np.int64, copy=False))
+
+
+def argmax(x, dim=None, keepdim: bool = False):
+    """Index of the maximum (flattened when dim is None); no gradient."""
+    return _arg(x, dim, keepdim, True, "argmax")
+
+
+def argmin(x, dim=None, keepdim: bool = False):
+    """Index of the minimum (flattened when dim is None); no gradient."""
+    return _arg(x, dim, keepdim, False, "argmin")
+
+
+def logsumexp(x, dim, keepdim: bool = False):
+    """log(sum(exp(x))) over dim, shifted by the max so it never overflows."""
+    dims = normalize_dims(dim, x.ndim, "logsumexp")
+    shift = amax(x, dims, keepdim=True).detach()
+    xp = get_array_module(shift.data)
+    shift = _constant(xp.where(xp.isfinite(shift.data), shift.data, 0))
+    out = (x - shift).exp().sum(dims, keepdim=True).log() + shift
+    return out if keepdim else out.reshape(
+        [s for i, s in enumerate(x.shape) if i not in dims])
+
+
+def norm(x, p=2, dim=None, keepdim: bool = False):
+    """The p-norm over dim (torch.norm / torch.linalg.vector_norm)."""
+    if p in ("fro", 2):
+        return sum(x * x, dim, keepdim).sqrt()
+    if p == 1:
+        return sum(x.abs(), dim, keepdim)
+    if p == float("inf"):
+        return amax(x.abs(), dim, keepdim)
+    return sum(x.abs() ** p, dim, keepdim) ** (1.0 / p)

@@ -1,0 +1,341 @@
+"""Shape ops: reshape/view, flatten, squeeze/unsqueeze, transpose/permute, expand,
+indexing (get and put), cat/stack, repeat, chunk/split, pad.
+
+They move elements without changing them, so each backward moves the gradient back.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..autograd.function import ArrayFunction
+from ..backend import get_array_module
+from .. import tensor as _tensor
+from .broadcast import broadcast_to
+from .dims import normalize_dim, normalize_dims
+
+
+class ReshapeFn(ArrayFunction):
+    """y = x with a new shape (same elements, row-major order)."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.in_shape = x.shape
+        return x.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return reshape(grad_out, ctx.in_shape), None
+
+
+def _infer_shape(shape: tuple, numel: int, in_shape: tuple, op: str) -> tuple:
+    """Resolve one -1 in `shape` and check that it holds `numel` elements."""
+    shape = tuple(int(s) for s in shape)
+    if shape.count(-1) > 1:
+        raise RuntimeError(f"{op}: only one dimension can be inferred, got shape {shape}")
+    known = math.prod(s for s in shape if s != -1)
+    if -1 in shape:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"{op}: shape '{list(shape)}' is invalid for input of size "
+                               f"{numel} (input shape {tuple(in_shape)})")
+        shape = tuple(numel // known if s == -1 else s for s in shape)
+    elif known != numel or any(s < 0 for s in shape):
+        raise RuntimeError(f"{op}: shape '{list(shape)}' is invalid for input of size "
+                           f"{numel} (input shape {tuple(in_shape)})")
+    return shape
+
+
+def reshape(x, shape):
+    """x with a new shape; one dim may be -1 (torch.reshape)."""
+    shape = _infer_shape(shape, x.data.size, x.shape, "reshape")
+    if shape == x.shape:
+        return x
+    return ReshapeFn.apply(x, shape)
+
+
+def view(x, shape):
+    """x with a new shape (Tensor.view); arrays here are always viewable, so = reshape."""
+    return reshape(x, _infer_shape(shape, x.data.size, x.shape, "view"))
+
+
+def flatten(x, start_dim: int = 0, end_dim: int = -1):
+    """Merge dims start_dim..end_dim into one (torch.flatten)."""
+    if x.ndim == 0:
+        return reshape(x, (1,))
+    start = normalize_dim(start_dim, x.ndim, "flatten")
+    end = normalize_dim(end_dim, x.ndim, "flatten")
+    if start > end:
+        raise RuntimeError(f"flatten: start_dim ({start_dim}) cannot come after end_dim "
+                           f"({end_dim}) for a tensor of shape {tuple(x.shape)}")
+    shape = x.shape[:start] + (math.prod(x.shape[start:end + 1]),) + x.shape[end + 1:]
+    return reshape(x, shape)
+
+
+def squeeze(x, dim=None):
+    """Remove size-1 dims (all, or those in dim) (torch.squeeze)."""
+    dims = normalize_dims(dim, x.ndim, "squeeze")
+    return reshape(x, tuple(s for i, s in enumerate(x.shape) if not (i in dims and s == 1)))
+
+
+def unsqueeze(x, dim: int):
+    """Insert a size-1 dim at `dim` (torch.unsqueeze)."""
+    d = normalize_dim(dim, x.ndim + 1, "unsqueeze")
+    return reshape(x, x.shape[:d] + (1,) + x.shape[d:])
+
+
+class PermuteFn(ArrayFunction):
+    """y = x with its dims reordered."""
+
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return get_array_module(x).transpose(x, dims)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return permute(grad_out, tuple(np.argsort(ctx.dims))), None   # the inverse order
+
+
+def permute(x, dims):
+    """Reorder dims (torch.permute)."""
+    if len(dims) != x.ndim:
+        raise RuntimeError(f"permute: number of dims don't match in permute: tensor of shape "
+                           f"{tuple(x.shape)} has {x.ndim} dims, got {len(dims)} ({dims})")
+    dims = tuple(normalize_dim(d, x.ndim, "permute") for d in dims)
+    if len(set(dims)) != len(dims):
+        raise RuntimeError(f"permute: repeated dim in {dims}")
+    return x if dims == tuple(range(x.ndim)) else PermuteFn.apply(x, dims)
+
+
+def transpose(x, dim0: int, dim1: int):
+    """Swap two dims (torch.transpose)."""
+    dims = list(range(x.ndim))
+    a = normalize_dim(dim0, x.ndim, "transpose")
+    b = normalize_dim(dim1, x.ndim, "transpose")
+    if x.ndim == 0:
+        return x
+    dims[a], dims[b] = dims[b], dims[a]
+    return permute(x, tuple(dims))
+
+
+def t(x):
+    """Transpose a tensor of at most 2 dims (torch.t)."""
+    if x.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                           f"{x.ndim}D (shape {tuple(x.shape)})")
+    return transpose(x, 0, 1) if x.ndim == 2 else x
+
+
+def expand(x, shape):
+    """x repeated along size-1 dims without copying (Tensor.expand)."""
+    return broadcast_to(x, shape)
+
+
+def repeat(x, sizes):
+    """Tile x `sizes` times along each dim (Tensor.repeat); differentiable."""
+    if len(sizes) < x.ndim:
+        raise RuntimeError(f"repeat: number of repeat dims ({len(sizes)}) can not be smaller "
+                           f"than number of dimensions of tensor ({x.ndim})")
+    x = reshape(x, (1,) * (len(sizes) - x.ndim) + x.shape)
+    # interleave: (a, b) -> (1, a, 1, b), broadcast to (ra, a, rb, b), then merge pairs
+    inter = reshape(x, tuple(v for s in x.shape for v in (1, s)))
+    big = expand(inter, tuple(v for r, s in zip(sizes, x.shape) for v in (r, s)))
+    return reshape(big, tuple(r * s for r, s in zip(sizes, x.shape)))
+
+
+# ---- indexing ----
+def _index_arrays(index):
+    """Turn Tensors inside an index into arrays, and bool masks into nonzero() tuples."""
+    Tensor = _tensor.Tensor
+    items = index if isinstance(index, tuple) else (index,)
+    out, advanced = [], False
+    for item in items:
+        if isinstance(item, Tensor):
+            item = item.data
+        if isinstance(item, list):
+            item = np.asarray(item)
+        if hasattr(item, "dtype") and getattr(item, "ndim", 0) >= 0 and not np.isscalar(item):
+            if item.dtype == np.bool_:
+                out.extend(item.nonzero())
+                advanced = True
+                continue
+            if item.dtype.kind not in "iu":
+                raise IndexError(f"getitem: tensors used as indices must be long, int or bool "
+                                 f"tensors, got {item.dtype}")
+            advanced = True
+        out.append(item)
+    return tuple(out), advanced
+
+
+class GetItemFn(ArrayFunction):
+    """y = x[index]."""
+
+    @staticmethod
+    def forward(ctx, x, index, advanced):
+        ctx.in_shape, ctx.index, ctx.advanced = x.shape, index, advanced
+        y = x[index]
+        return y if isinstance(y, get_array_module(x).ndarray) else get_array_module(x).asarray(y)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        # scatter back: every selected position gets its gradient, repeats add up
+        return IndexAddFn.apply(grad_out, ctx.in_shape, ctx.index, ctx.advanced), None, None
+
+
+class IndexAddFn(ArrayFunction):
+    """y = zeros(shape) with g added at `index` (the backward of getitem)."""
+
+    @staticmethod
+    def forward(ctx, g, shape, index, advanced):
+        ctx.index, ctx.advanced = index, advanced
+        xp = get_array_module(g)
+        out = xp.zeros(shape, dtype=g.dtype)
+        if advanced:
+            xp.add.at(out, index, g)
+        else:
+            out[index] = g
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return GetItemFn.apply(grad_out, ctx.index, ctx.advanced), None, None, None
+
+
+def getitem(x, index):
+    """x[index]: basic slicing and integer/bool array indexing, differentiable."""
+    idx, advanced = _index_arrays(index)
+    try:
+        return GetItemFn.apply(x, idx, advanced)
+    except IndexError as e:
+        raise IndexError(f"getitem: index {index!r} is invalid for a tensor of shape "
+                         f"{tuple(x.shape)}: {e}") from None
+
+
+class IndexPutFn(ArrayFunction):
+    """y = x with y[index] = value (out of place; Tensor.__setitem__ rebinds x to y)."""
+
+    @staticmethod
+    def forward(ctx, x, value, index):
+        ctx.index = index
+        y = x.copy()
+        y[index] = value
+        return y
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        need_x, need_value, _ = ctx.needs_input_grad
+        grad_x = index_put(grad_out, ctx.index, 0.0) if need_x else None  # overwritten: 0
+        grad_value = GetItemFn.apply(grad_out, ctx.index, True) if need_value else None
+        return grad_x, grad_value, None
+
+
+def index_put(x, index, value):
+    """A copy of x with value written at index (the differentiable form of x[index] = v)."""
+    idx, _ = _index_arrays(index)
+    try:
+        return IndexPutFn.apply(x, value, idx)
+    except (IndexError, ValueError) as e:
+        raise IndexError(f"setitem: cannot assign a value of shape "
+                         f"{tuple(np.shape(getattr(value, 'data', value)))} to index {index!r} "
+                         f"of a tensor of shape {tuple(x.shape)}: {e}") from None
+
+
+# ---- joining and splitting ----
+class CatFn(ArrayFunction):
+    """y = the inputs joined along dim."""
+
+    @staticmethod
+    def forward(ctx, *xs, dim):
+        ctx.dim = dim
+        ctx.sizes = [x.shape[dim] for x in xs]
+        return get_array_module(*xs).concatenate(xs, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        grads, start = [], 0
+        for size in ctx.sizes:     # each input gets its own slice of the gradient
+            index = (slice(None),) * ctx.dim + (slice(start, start + size),)
+            grads.append(grad_out[index])
+            start += size
+        return tuple(grads)
+
+
+def cat(tensors, dim: int = 0):
+    """Join tensors along an existing dim (torch.cat)."""
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("cat: expected a non-empty list of Tensors")
+    ref = tensors[0]
+    d = normalize_dim(dim, ref.ndim, "cat")
+    for i, t in enumerate(tensors):
+        if t.ndim != ref.ndim or any(a != b for j, (a, b) in enumerate(zip(t.shape, ref.shape))
+                                     if j != d):
+            raise RuntimeError(f"cat: Sizes of tensors must match except in dimension {d}; "
+                               f"tensor 0 has shape {tuple(ref.shape)} and tensor {i} has "
+                               f"shape {tuple(t.shape)}")
+    return CatFn.apply(*tensors, dim=d)
+
+
+def stack(tensors, dim: int = 0):
+    """Join tensors along a new dim (torch.stack)."""
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack: expected a non-empty list of Tensors")
+    for i, t in enumerate(tensors):
+        if t.shape != tensors[0].shape:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got "
+                               f"{tuple(tensors[0].shape)} at entry 0 and {tuple(t.shape)} at "
+                               f"entry {i}")
+    d = normalize_dim(dim, tensors[0].ndim + 1, "stack")
+    return cat([unsqueeze(t, d) for t in tensors], d)
+
+
+def split(x, split_size, dim: int = 0):
+    """Split into pieces of split_size (an int or a list of sizes) along dim."""
+    d = normalize_dim(dim, x.ndim, "split")
+    n = x.shape[d]
+    sizes = [split_size] * (n // split_size) + ([n % split_size] if n % split_size else []) \
+        if isinstance(split_size, int) else list(split_size)
+    if sum(sizes) != n:
+        raise RuntimeError(f"split: split sizes {sizes} do not add up to the size {n} of "
+                           f"dim {d} (shape {tuple(x.shape)})")
+    out, start = [], 0
+    for size in sizes:
+        out.append(x[(slice(None),) * d + (slice(start, start + size),)])
+        start += size
+    return tuple(out)
+
+
+def chunk(x, chunks: int, dim: int = 0):
+    """Split into `chunks` nearly equal pieces along dim (torch.chunk)."""
+    d = normalize_dim(dim, x.ndim, "chunk")
+    return split(x, max(1, -(-x.shape[d] // chunks)), d)
+
+
+class PadFn(ArrayFunction):
+    """y = x with constant padding around the last dims."""
+
+    @staticmethod
+    def forward(ctx, x, widths, value):
+        ctx.index = tuple(slice(lo, lo + s) for (lo, _), s in zip(widths, x.shape))
+        return get_array_module(x).pad(x, widths, constant_values=value)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return grad_out[ctx.index], None, None      # the gradient of the kept centre
+
+
+def pad(x, pad: tuple, mode: str = "constant", value: float = 0.0):
+    """Constant padding, PyTorch's order: (left, right, top, bottom, ...) from the last dim."""
+    if mode != "constant":
+        raise NotImplementedError(f"pad: mode '{mode}' is not supported; only 'constant'")
+    if len(pad) % 2 or len(pad) // 2 > x.ndim:
+        raise RuntimeError(f"pad: padding length {len(pad)} must be even and at most "
+                           f"2 * ndim ({2 * x.ndim}) for a tensor of shape {tuple(x.shape)}")
+    if any(p < 0 for p in pad):
+        raise RuntimeError(f"pad: negative padding {tuple(pad)} is not supported")
+    widths = [(0, 0)] * x.ndim
+    for i in range(len(pad) // 2):
+        widths[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    return PadFn.apply(x, tuple(widths), value)

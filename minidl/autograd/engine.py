@@ -108,40 +108,62 @@ def _run(roots, root_grads, retain_graph, create_graph, targets=None):
                 if node not in needed:
                     continue
             if node._freed:
-                raise RuntimeError(
-                    f"Trying to backward through the graph a second time (through "
-                    f"{node.name()}): its saved values were freed by the first backward. "
-                    "Specify retain_graph=True on the first backward call if you need to "
-                    "backward through the graph a second time.")
-            grads = _complete(node, grads)
-            grads_in = node.backward(node, *grads)
-            if not isinstance(grads_in, tuple):
+                raise _freed_error(node)
+            if node._n_outputs != 1:
+                grads = _complete(node, grads)
+            if STATE.anomaly:
+                grads_in = _checked_backward(node, grads)
+            else:
+                grads_in = node.backward(node, *grads)
+            if type(grads_in) is not tuple:
                 grads_in = (grads_in,)
             edges = node.next_edges
             if len(grads_in) != len(edges):
                 raise RuntimeError(
                     f"function {node.name()}.backward returned an incorrect number of "
                     f"gradients (expected {len(edges)}, got {len(grads_in)})")
-            if STATE.anomaly:
-                _check_finite([g.data if isinstance(g, Tensor) else g for g in grads_in],
-                              node.name(), "backward", node._site)
             for edge, g in zip(edges, grads_in):
                 if edge is None or g is None:
                     continue
                 child, nr, shape, dtype = edge
                 if not isinstance(g, Tensor):
                     g = Tensor._wrap(g, False, None, 0)
-                if g.data.shape != shape:
+                data = g.data
+                if data.shape != shape:
                     g = g._sum_to(shape, node)
-                if g.data.dtype != dtype:
+                if data.dtype != dtype:
                     g = g.to(dtype)
-                _add_to_buffer(buffers, child, nr, g)
+                grads = buffers.get(child)
+                if grads is None:
+                    grads = buffers[child] = [None] * child._n_outputs
+                grads[nr] = g if grads[nr] is None else grads[nr] + g
             if not retain_graph:
                 node._saved = ()
                 node._outputs = None
                 node._freed = True
     finally:
         STATE.enabled = prev_mode
+
+
+def _checked_backward(node, grads):
+    """Anomaly mode: run one backward and name this node if its result is not finite."""
+    Tensor = _tensor.Tensor
+    STATE.anomaly = False      # the ops inside this backward are reported as this node
+    try:
+        grads_in = node.backward(node, *grads)
+    finally:
+        STATE.anomaly = True
+    values = grads_in if type(grads_in) is tuple else (grads_in,)
+    _check_finite([g.data if isinstance(g, Tensor) else g for g in values], node.name(),
+                  "backward", node._site)
+    return grads_in
+
+
+def _freed_error(node):
+    return RuntimeError(
+        f"Trying to backward through the graph a second time (through {node.name()}): its "
+        "saved values were freed by the first backward. Specify retain_graph=True on the "
+        "first backward call if you need to backward through the graph a second time.")
 
 
 def _add_to_buffer(buffers, node, nr, grad):
@@ -153,7 +175,7 @@ def _add_to_buffer(buffers, node, nr, grad):
 
 def _complete(node, grads):
     """Fill the gradients of unused outputs with zeros (or leave None if asked)."""
-    if node._n_outputs == 1 or not node.materialize_grads or None not in grads:
+    if not node.materialize_grads or all(g is not None for g in grads):
         return grads
     Tensor = _tensor.Tensor
     ref = next(g for g in grads if g is not None).data

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import traceback
 
+import numpy as np
+
 from .grad_mode import STATE
 from .. import tensor as _tensor  # Tensor is defined above autograd; looked up at call time
 
@@ -35,7 +37,7 @@ class Function:
     next_edges = ()           # per input: (node, output_nr, shape, dtype) or None
     needs_input_grad = ()
     materialize_grads = True
-    _saved = ()               # entries: Tensor, int (index of an output), or None
+    _saved = ()               # entries: Tensor, _OutputRef, a plain constant, or None
     _to_save = ()
     _freed = False
     _outputs = None           # arrays of the outputs, kept only when one is saved
@@ -77,8 +79,9 @@ class Function:
                 "second time or access saved tensors after calling backward.")
         out = []
         for entry in self._saved:
-            if type(entry) is int:   # an output of this very node: rebuild it lazily
-                out.append(_tensor.Tensor._wrap(self._outputs[entry], True, self, entry))
+            if type(entry) is _OutputRef:   # an output of this very node: rebuilt lazily
+                i = entry.index
+                out.append(_tensor.Tensor._wrap(self._outputs[i], True, self, i))
             else:
                 out.append(entry)
         return tuple(out)
@@ -96,61 +99,75 @@ class Function:
         """Run forward on `args` and, when needed, record this node for backward."""
         Tensor = _tensor.Tensor
         ctx = cls.__new__(cls)
-        record = STATE.enabled
-        if record:
-            needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-            record = True in needs
-            ctx.needs_input_grad = needs
-        else:
-            ctx.needs_input_grad = tuple(False for _ in args)
+        # one pass over the arguments: raw values for forward, and who needs a gradient
+        fargs, needs, record = [], [], False
+        for a in args:
+            if isinstance(a, Tensor):
+                fargs.append(a.data)
+                if a.requires_grad:
+                    record = True
+                    needs.append(True)
+                    continue
+            else:
+                fargs.append(a)
+            needs.append(False)
+        record = record and STATE.enabled
+        ctx.needs_input_grad = tuple(needs) if record else (False,) * len(args)
 
         if cls._array_forward:
-            raw = cls.forward(ctx, *[a.data if isinstance(a, Tensor) else a for a in args],
-                              **kwargs)
+            raw = cls.forward(ctx, *fargs, **kwargs)
         else:
             prev, STATE.enabled = STATE.enabled, False
             try:
                 raw = cls.forward(ctx, *args, **kwargs)
             finally:
                 STATE.enabled = prev
-        single = not isinstance(raw, tuple)
-        outs = (raw,) if single else raw
-        arrays = [o.data if isinstance(o, Tensor) else o for o in outs]
+        single = type(raw) is not tuple
+        if single:
+            a = raw.data if isinstance(raw, Tensor) else raw
+            arrays = (np.asarray(a) if isinstance(a, np.generic) else a,)
+        else:
+            arrays = [_as_array(o.data if isinstance(o, Tensor) else o) for o in raw]
         if STATE.anomaly:
             _check_finite(arrays, cls.name(), "forward")
 
         if not record:
-            results = [Tensor._wrap(a, False, None, 0) for a in arrays]
-            return results[0] if single else tuple(results)
+            if single:
+                return Tensor._wrap(arrays[0], False, None, 0)
+            return tuple(Tensor._wrap(a, False, None, 0) for a in arrays)
 
         edges = []
         for a, need in zip(args, needs):
             if need:
                 node = a.grad_fn
+                data = a.data
                 if node is None:
-                    edges.append((a._accumulator(), 0, a.data.shape, a.data.dtype))
+                    edges.append((a._accumulator(), 0, data.shape, data.dtype))
                 else:
-                    edges.append((node, a._output_nr, a.data.shape, a.data.dtype))
+                    edges.append((node, a._output_nr, data.shape, data.dtype))
             else:
                 edges.append(None)
         ctx.next_edges = tuple(edges)
-        if not single:
-            ctx._n_outputs = len(arrays)
-            ctx._out_meta = tuple((a.shape, a.dtype) for a in arrays)
         if STATE.anomaly:
             ctx._site = "".join(traceback.format_stack()[:-2][-6:])
+        if ctx._to_save:
+            ctx._resolve_saved(args, (raw,) if single else raw, arrays)
+        if single:
+            a = arrays[0]
+            if a.dtype.kind in "fc" and not ctx._non_differentiable:
+                return Tensor._wrap(a, True, ctx, 0)
+            return Tensor._wrap(a, False, None, 0)
 
+        ctx._n_outputs = len(arrays)
+        ctx._out_meta = tuple((a.shape, a.dtype) for a in arrays)
         nondiff = ctx._non_differentiable
         results = []
-        for i, (o, a) in enumerate(zip(outs, arrays)):
-            differentiable = a.dtype.kind in "fc" and id(o) not in nondiff
-            if differentiable:
+        for i, (o, a) in enumerate(zip(raw, arrays)):
+            if a.dtype.kind in "fc" and id(o) not in nondiff:
                 results.append(Tensor._wrap(a, True, ctx, i))
             else:
                 results.append(Tensor._wrap(a, False, None, 0))
-        if ctx._to_save:
-            ctx._resolve_saved(args, outs, arrays)
-        return results[0] if single else tuple(results)
+        return tuple(results)
 
     def _resolve_saved(self, args, outs, arrays) -> None:
         """Turn what forward saved into graph-connected Tensors (or output indices)."""
@@ -163,7 +180,7 @@ class Function:
             entry = None
             for i, o in enumerate(outs):
                 if v is o:
-                    entry = i
+                    entry = _OutputRef(i)
                     self._outputs = arrays
                     break
             if entry is None:
@@ -174,11 +191,28 @@ class Function:
                         entry = a if a.grad_fn is None else Tensor._wrap(
                             a.data, a.requires_grad, a.grad_fn, a._output_nr)
                         break
-            if entry is None:
-                entry = v if isinstance(v, Tensor) else Tensor._wrap(v, False, None, 0)
+            if entry is None:   # a constant: Tensors and plain numbers kept as they are
+                entry = v if isinstance(v, Tensor) or not hasattr(v, "dtype") else \
+                    Tensor._wrap(_as_array(v), False, None, 0)
             saved.append(entry)
         self._saved = tuple(saved)
         self._to_save = ()
+
+
+class _OutputRef:
+    """A saved output of the node itself, kept as an index to avoid a reference cycle."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index: int):
+        self.index = index
+
+
+def _as_array(value):
+    """NumPy turns 0-d results into scalars (np.float32); a Tensor always holds an array."""
+    if isinstance(value, np.generic):
+        return np.asarray(value)
+    return value
 
 
 class ArrayFunction(Function):

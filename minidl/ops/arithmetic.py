@@ -21,17 +21,17 @@ def _shape(v) -> tuple:
 
 def _promote_scalar(a, b):
     """An integer tensor meeting a Python float becomes the default float dtype (PyTorch)."""
-    Tensor = _tensor.Tensor
-    for t, other in ((a, b), (b, a)):
-        if isinstance(t, Tensor) and isinstance(other, float) and t.data.dtype.kind in "biu":
-            promoted = t.to(get_default_dtype())
-            return (promoted, b) if t is a else (a, promoted)
+    if type(b) is float and isinstance(a, _tensor.Tensor) and a.data.dtype.kind in "biu":
+        return a.to(get_default_dtype()), b
+    if type(a) is float and isinstance(b, _tensor.Tensor) and b.data.dtype.kind in "biu":
+        return a, b.to(get_default_dtype())
     return a, b
 
 
 def _binary(fn, a, b, op: str):
     """Apply a broadcasting binary Function, turning NumPy's broadcast error into ours."""
-    a, b = _promote_scalar(a, b)
+    if type(a) is float or type(b) is float:
+        a, b = _promote_scalar(a, b)
     try:
         return fn.apply(a, b)
     except ValueError as e:

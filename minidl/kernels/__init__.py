@@ -1,5 +1,67 @@
 """Array-in, array-out compute kernels. They know nothing of Tensor or autograd.
 
 `reference` holds the plain-NumPy (xp-generic) versions: the readable ones, the test
-oracle, the CuPy path and the fallback when Numba kernels are switched off.
+oracle, the CuPy path and the fallback. The `*_numba` modules hold Numba-compiled twins for
+CPU arrays; they load (and compile, or read the on-disk cache) on first use, never at
+`import minidl`.
+
+The switch between them (the one documented way):
+- environment variable `MINIDL_NUMBA=0` starts with the Numba kernels off;
+- `minidl.kernels.use_numba(False)` turns them off, as a call or as a context manager:
+
+      with minidl.kernels.use_numba(False):
+          loss = model(x)          # plain-NumPy kernels, to read and to time
+
+If Numba cannot be imported, minidl warns once and runs the plain-NumPy kernels.
 """
+from __future__ import annotations
+
+import importlib
+import os
+import warnings
+
+_state = {"enabled": os.environ.get("MINIDL_NUMBA", "1").strip().lower()
+          not in ("0", "false", "no", "off"),
+          "available": None}
+_modules = {}
+
+
+def numba_available() -> bool:
+    """True when Numba imports; warns once when it does not."""
+    if _state["available"] is None:
+        try:
+            import numba  # noqa: F401
+            _state["available"] = True
+        except Exception as exc:    # missing, or a broken llvmlite
+            warnings.warn(f"minidl: Numba is unavailable ({exc}); running the plain-NumPy "
+                          "kernels", RuntimeWarning, stacklevel=3)
+            _state["available"] = False
+    return _state["available"]
+
+
+def numba_enabled() -> bool:
+    """True when ops should call the Numba kernels for CPU arrays."""
+    return _state["enabled"] and numba_available()
+
+
+class use_numba:
+    """Turn the Numba kernels on or off: `use_numba(False)` or `with use_numba(False): ...`."""
+
+    def __init__(self, enabled: bool = True):
+        self._prev = _state["enabled"]
+        _state["enabled"] = bool(enabled)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _state["enabled"] = self._prev
+        return False
+
+
+def numba_kernels(name: str):
+    """The Numba kernel module `minidl.kernels.<name>`, imported on first use."""
+    module = _modules.get(name)
+    if module is None:
+        module = _modules[name] = importlib.import_module(f"{__name__}.{name}")
+    return module

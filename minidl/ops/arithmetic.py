@@ -19,19 +19,94 @@ def _shape(v) -> tuple:
     return tuple(np.shape(v.data if isinstance(v, _tensor.Tensor) else v))
 
 
-def _promote_scalar(a, b):
-    """An integer tensor meeting a Python float becomes the default float dtype (PyTorch)."""
-    if type(b) is float and isinstance(a, _tensor.Tensor) and a.data.dtype.kind in "biu":
-        return a.to(get_default_dtype()), b
-    if type(a) is float and isinstance(b, _tensor.Tensor) and b.data.dtype.kind in "biu":
-        return a, b.to(get_default_dtype())
-    return a, b
+# PyTorch's type promotion. Operands rank as dimensioned tensors > 0-d tensors > Python
+# numbers; a lower rank changes the result dtype only when it is of a higher category
+# (bool < integer < floating), e.g. int32 tensor + int64 0-d tensor -> int32, but
+# int tensor + 2.5 -> the default float dtype. NumPy alone would give int64 and float64.
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
 
-def _binary(fn, a, b, op: str):
-    """Apply a broadcasting binary Function, turning NumPy's broadcast error into ours."""
-    if type(a) is float or type(b) is float:
-        a, b = _promote_scalar(a, b)
+def _promote_types(x, y):
+    if x is None or y is None:
+        return y if x is None else x
+    cx, cy = _CATEGORY[x.kind], _CATEGORY[y.kind]
+    if cx != cy:
+        return x if cx > cy else y
+    return np.promote_types(x, y)
+
+
+def _combine(higher, lower):
+    """torch's combine_categories: the lower rank wins only with a higher category."""
+    if higher is None:
+        return lower
+    if lower is None or _CATEGORY[higher.kind] >= 2:
+        return higher
+    if higher.kind == "b" or _CATEGORY[lower.kind] >= 2:
+        return _promote_types(higher, lower)
+    return higher
+
+
+def _scalar_dtype(v) -> np.dtype:
+    if isinstance(v, (bool, np.bool_)):
+        return np.dtype(np.bool_)
+    if isinstance(v, (int, np.integer)):
+        return np.dtype(np.int64)
+    if isinstance(v, complex):
+        return np.dtype(np.complex128)
+    return get_default_dtype()
+
+
+def result_type(*operands) -> np.dtype:
+    """The dtype PyTorch gives an op on these Tensors and numbers (torch.result_type)."""
+    dim = zero = number = None
+    for v in operands:
+        data = v.data if isinstance(v, _tensor.Tensor) else v
+        if isinstance(data, np.ndarray) or (hasattr(data, "dtype") and hasattr(data, "ndim")
+                                             and not isinstance(data, np.generic)):
+            if data.ndim:
+                dim = _promote_types(dim, data.dtype)
+            else:
+                zero = _promote_types(zero, data.dtype)
+        else:
+            number = _promote_types(number, _scalar_dtype(data))
+    return _combine(dim, _combine(zero, number))
+
+
+def _to_dtype(v, dtype):
+    """v as `dtype`: a Tensor is cast (differentiably); a number stays a Python number."""
+    if isinstance(v, _tensor.Tensor):
+        return v if v.data.dtype == dtype else v.to(dtype)
+    if isinstance(v, np.generic):
+        return v.item()       # NumPy scalars act as Python numbers, as in PyTorch
+    if hasattr(v, "dtype") and v.dtype != dtype:
+        return v.astype(dtype)
+    return v
+
+
+def _promote(a, b, floating: bool = False):
+    """Cast a and b to their PyTorch result dtype (the default float if `floating` and the
+    result would be integral, as true division needs)."""
+    Tensor = _tensor.Tensor
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        same = a.data.dtype == b.data.dtype   # the common case: nothing to decide
+        if same and not (floating and a.data.dtype.kind not in "fc"):
+            return a, b
+    elif isinstance(a, Tensor) and type(b) in (float, int):
+        if a.data.dtype.kind == "f":          # a weak Python number keeps a float dtype
+            return a, b
+    elif isinstance(b, Tensor) and type(a) in (float, int):
+        if b.data.dtype.kind == "f":
+            return a, b
+    dtype = result_type(a, b)
+    if floating and dtype.kind not in "fc":
+        dtype = get_default_dtype()
+    return _to_dtype(a, dtype), _to_dtype(b, dtype)
+
+
+def _binary(fn, a, b, op: str, floating: bool = False):
+    """Apply a broadcasting binary Function after PyTorch's type promotion, turning
+    NumPy's broadcast error into ours."""
+    a, b = _promote(a, b, floating)
     try:
         return fn.apply(a, b)
     except ValueError as e:
@@ -109,10 +184,6 @@ class NegFn(ArrayFunction):
         return -grad_out
 
 
-def _log(v):
-    return v.log() if isinstance(v, _tensor.Tensor) else math.log(v)
-
-
 class PowFn(ArrayFunction):
     """z = a ** b, for a tensor and a scalar in either place or two tensors."""
 
@@ -128,10 +199,18 @@ class PowFn(ArrayFunction):
         need_a, need_b = ctx.needs_input_grad
         grad_a = grad_b = None
         if need_a:
-            grad_a = grad_out * b * a ** (b - 1)       # dz/da = b a^(b-1)
+            # dz/da = b a^(b-1), and 0 where b == 0 (not 0 * inf at a == 0), as in PyTorch
+            if isinstance(b, _tensor.Tensor):
+                grad_a = where(b == 0, 0.0, grad_out * b * a ** (b - 1))
+            else:
+                grad_a = grad_out * 0.0 if b == 0 else grad_out * b * a ** (b - 1)
         if need_b:
-            # dz/db = a^b log a; where a == 0 the limit is 0 (PyTorch's convention)
-            grad_b = grad_out * where(a == 0, 0.0, y * _log(where(a == 0, 1.0, a)))
+            # dz/db = a^b log a; where a == 0 and b >= 0 the limit is 0 (PyTorch's convention)
+            zero = (a == 0) & (b >= 0) if isinstance(a, _tensor.Tensor) else a == 0
+            if isinstance(zero, bool):
+                grad_b = grad_out * 0.0 if zero else grad_out * y * math.log(a)
+            else:
+                grad_b = grad_out * where(zero, 0.0, y * where(a == 0, 1.0, a).log())
         return grad_a, grad_b
 
 
@@ -167,12 +246,8 @@ def mul(a, b):
 
 
 def div(a, b):
-    """True division, broadcasting (torch.div)."""
-    if not isinstance(a, _tensor.Tensor) or a.data.dtype.kind in "biu":
-        if isinstance(a, _tensor.Tensor) and not (isinstance(b, _tensor.Tensor)
-                                                  and b.data.dtype.kind == "f"):
-            a = a.to(get_default_dtype())     # int / int gives a float, as in PyTorch
-    return _binary(DivFn, a, b, "div")
+    """True division, broadcasting (torch.div); int / int gives the default float dtype."""
+    return _binary(DivFn, a, b, "div", floating=True)
 
 
 def neg(x):
@@ -252,6 +327,11 @@ def where(condition, a, b):
     if getattr(cond, "dtype", None) != np.bool_:
         raise TypeError(f"where: expected condition to be a bool tensor, got "
                         f"{getattr(cond, 'dtype', type(cond).__name__)}")
+    Tensor = _tensor.Tensor
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):   # two numbers
+        dtype = result_type(a, b)
+        a, b = _constant(np.asarray(a, dtype)), _constant(np.asarray(b, dtype))
+    a, b = _promote(a, b)
     try:
         return WhereFn.apply(condition, a, b)
     except ValueError:
@@ -260,12 +340,21 @@ def where(condition, a, b):
 
 
 def masked_fill(x, mask, value):
-    """x with `value` where mask is True (Tensor.masked_fill)."""
+    """x with `value` where mask is True (Tensor.masked_fill); x keeps its dtype."""
+    Tensor = _tensor.Tensor
+    if isinstance(value, Tensor):
+        if value.ndim:
+            raise RuntimeError(f"masked_fill only supports a 0-dimensional value tensor, but "
+                               f"got tensor with {value.ndim} dimension(s) (shape "
+                               f"{tuple(value.shape)})")
+        value = value.to(x.dtype)
+    else:
+        value = _constant(get_array_module(x.data).asarray(value, dtype=x.dtype))
     return where(mask, value, x)
 
 
 class ClampFn(ArrayFunction):
-    """z = min(max(x, lo), hi)."""
+    """z = min(max(x, lo), hi) for number bounds."""
 
     @staticmethod
     def forward(ctx, x, lo, hi):
@@ -285,12 +374,22 @@ class ClampFn(ArrayFunction):
 
 
 def clamp(x, min=None, max=None):
-    """Clamp into [min, max] (torch.clamp); the gradient is 1 inside, 0 outside."""
+    """Clamp into [min, max] (torch.clamp); the gradient is 1 inside, 0 outside.
+
+    Tensor bounds broadcast and get the gradient where they are the result.
+    """
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
-    lo = _data(min)
-    hi = _data(max)
-    return ClampFn.apply(x, lo, hi)
+    bounds = [v for v in (min, max) if v is not None]
+    dtype = result_type(x, *bounds)
+    if dtype != x.dtype:
+        x = x.to(dtype)            # an integer tensor with float bounds becomes float
+    Tensor = _tensor.Tensor
+    if any(isinstance(v, Tensor) for v in bounds):
+        # as two wheres: ties go to x, as in torch.clamp's backward
+        y = x if min is None else where(lt(x, min), min, x)
+        return y if max is None else where(gt(y, max), max, y)
+    return ClampFn.apply(x, _data(min), _data(max))
 
 
 class MaximumFn(ArrayFunction):
@@ -298,19 +397,36 @@ class MaximumFn(ArrayFunction):
 
     @staticmethod
     def forward(ctx, a, b):
-        xp = get_array_module(a, b)
         ctx.share_a = (a > b) + 0.5 * (a == b)
-        return xp.maximum(a, b)
+        return get_array_module(a, b).maximum(a, b)
 
     @staticmethod
     def backward(ctx, grad_out):
         share_a = _constant(ctx.share_a.astype(grad_out.dtype))
+        # dz/da = 1 where a wins, 1/2 at ties; b gets the rest
+        return grad_out * share_a, grad_out * (1 - share_a)
+
+
+class MinimumFn(ArrayFunction):
+    """z = min(a, b) elementwise; ties split the gradient in half, as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.share_a = (a < b) + 0.5 * (a == b)
+        return get_array_module(a, b).minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        share_a = _constant(ctx.share_a.astype(grad_out.dtype))
+        # dz/da = 1 where a wins, 1/2 at ties; b gets the rest
         return grad_out * share_a, grad_out * (1 - share_a)
 
 
 def maximum(a, b):
+    """Elementwise maximum, broadcasting (torch.maximum)."""
     return _binary(MaximumFn, a, b, "maximum")
 
 
 def minimum(a, b):
-    return neg(maximum(neg(a), neg(b)))
+    """Elementwise minimum, broadcasting (torch.minimum)."""
+    return _binary(MinimumFn, a, b, "minimum")

@@ -35,3 +35,4 @@ long = int64
 half = float16
 
 __version__ = "0.1.0"
+from . import nn

@@ -13,3 +13,4 @@ from .activation import relu, leaky_relu, sigmoid, tanh, softmax, log_softmax
 from .shape import (reshape, view, flatten, squeeze, unsqueeze, permute, transpose, t, expand,
                     repeat, getitem, index_put, cat, stack, split, chunk, pad)
 from .linalg import matmul, linear
+from .normalization import batch_norm, dropout, one_hot

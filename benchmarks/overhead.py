@@ -28,22 +28,28 @@ def time_framework(lib, n_ops: int) -> float:
     return (time.perf_counter() - start) / n_ops * 1e6
 
 
-def measure(n_ops: int = 1000, repeats: int = 15) -> dict:
-    import minidl
+def measure_with(minidl, torch=None, n_ops: int = 1000, repeats: int = 15) -> dict:
+    """Median µs per op of each framework, interleaved run by run."""
     frameworks = {"minidl": minidl}
-    try:
-        import torch
-        torch.set_num_threads(1)
+    if torch is not None:
         frameworks["torch"] = torch
-    except ImportError:
-        pass
     times = {name: [] for name in frameworks}
-    for name, lib in frameworks.items():      # warm-up
+    for lib in frameworks.values():      # warm-up
         time_framework(lib, n_ops)
-    for _ in range(repeats):                   # interleaved
+    for _ in range(repeats):
         for name, lib in frameworks.items():
             times[name].append(time_framework(lib, n_ops))
     return {name: statistics.median(v) for name, v in times.items()}
+
+
+def measure(n_ops: int = 1000, repeats: int = 15) -> dict:
+    import minidl
+    try:
+        import torch
+        torch.set_num_threads(1)
+    except ImportError:
+        torch = None
+    return measure_with(minidl, torch, n_ops, repeats)
 
 
 def main() -> None:

@@ -1,8 +1,16 @@
 """Plain-NumPy kernels, written to be read. Each works on NumPy and CuPy arrays alike.
 
-These are the twins that every fast kernel is tested against.
+These are the twins that every fast kernel is tested against. Convolution is im2col plus
+one batched GEMM; pooling loops over the KH*KW kernel offsets and works on whole strided
+slices, so no Python loop ever runs over pixels.
+
+Conventions: images are (N, C, H, W); `kernel_size`, `stride`, `padding` and `dilation`
+are pairs of ints (rows, columns); padding is symmetric (the ops pad asymmetric cases
+before calling).
 """
 from __future__ import annotations
+
+import numpy as np
 
 from ..backend import get_array_module
 
@@ -13,3 +21,257 @@ def matmul(a, b):
     Shapes: a (..., M, K), b (..., K, N) -> (..., M, N).
     """
     return get_array_module(a, b).matmul(a, b)
+
+
+# ---- output sizes ----
+def conv_output_size(size: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
+    """Output length of a convolution along one axis: floor((L + 2p - d(k-1) - 1) / s) + 1."""
+    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def pool_output_size(size: int, kernel: int, stride: int, padding: int, dilation: int,
+                     ceil_mode: bool) -> int:
+    """Output length of a pooling window along one axis, PyTorch's rule.
+
+    With ceil_mode the division rounds up, but the last window must start inside the
+    input or its left padding.
+    """
+    span = size + 2 * padding - dilation * (kernel - 1) - 1
+    out = (span + (stride - 1 if ceil_mode else 0)) // stride + 1
+    if ceil_mode and (out - 1) * stride >= size + padding:
+        out -= 1
+    return out
+
+
+def _window_slices(offset: int, out: int, stride: int) -> slice:
+    """The slice of a padded axis that kernel tap `offset` sees across `out` windows."""
+    return slice(offset, offset + stride * (out - 1) + 1, stride)
+
+
+def _pad_hw(x, padding: tuple, extra: tuple, value):
+    """Pad the last two axes by `padding` on both sides plus `extra` at the bottom/right."""
+    xp = get_array_module(x)
+    (ph, pw), (eh, ew) = padding, extra
+    if ph == pw == eh == ew == 0:
+        return x
+    widths = [(0, 0)] * (x.ndim - 2) + [(ph, ph + eh), (pw, pw + ew)]
+    return xp.pad(x, widths, constant_values=value)
+
+
+# ---- im2col / col2im ----
+def im2col(x, kernel_size: tuple, stride: tuple, padding: tuple, dilation: tuple):
+    """Unfold every receptive field of x into columns.
+
+    Shapes: x (N, C, H, W) -> cols (N, C, KH, KW, OH, OW), where
+    cols[n, c, i, j, oh, ow] = x_padded[n, c, oh*SH + i*DH, ow*SW + j*DW].
+    """
+    xp = get_array_module(x)
+    N, C, H, W = x.shape
+    KH, KW = kernel_size
+    OH = conv_output_size(H, KH, stride[0], padding[0], dilation[0])
+    OW = conv_output_size(W, KW, stride[1], padding[1], dilation[1])
+    x_pad = _pad_hw(x, padding, (0, 0), 0)
+    cols = xp.empty((N, C, KH, KW, OH, OW), dtype=x.dtype)
+    for i in range(KH):
+        rows = _window_slices(i * dilation[0], OH, stride[0])
+        for j in range(KW):
+            cols[:, :, i, j] = x_pad[:, :, rows, _window_slices(j * dilation[1], OW, stride[1])]
+    return cols
+
+
+def col2im(cols, x_shape: tuple, stride: tuple, padding: tuple, dilation: tuple):
+    """Fold columns back into an image, adding where receptive fields overlap (im2col's adjoint).
+
+    Shapes: cols (N, C, KH, KW, OH, OW) -> x (N, C, H, W) with x_shape = (N, C, H, W).
+    """
+    xp = get_array_module(cols)
+    N, C, KH, KW, OH, OW = cols.shape
+    H, W = x_shape[2], x_shape[3]
+    (ph, pw) = padding
+    x_pad = xp.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=cols.dtype)
+    for i in range(KH):
+        rows = _window_slices(i * dilation[0], OH, stride[0])
+        for j in range(KW):
+            x_pad[:, :, rows, _window_slices(j * dilation[1], OW, stride[1])] += cols[:, :, i, j]
+    return xp.ascontiguousarray(x_pad[:, :, ph:ph + H, pw:pw + W])
+
+
+# ---- convolution ----
+def conv2d_forward(x, w, stride: tuple, padding: tuple, dilation: tuple, groups: int):
+    """Cross-correlation y = x (*) w, one GEMM per (sample, group).
+
+    Shapes: x (N, C, H, W), w (OC, C // groups, KH, KW) -> y (N, OC, OH, OW).
+    """
+    N, C = x.shape[:2]
+    OC, Cg, KH, KW = w.shape
+    G = groups
+    cols = im2col(x, (KH, KW), stride, padding, dilation)
+    OH, OW = cols.shape[4:]
+    cols = cols.reshape(N, G, Cg * KH * KW, OH * OW)
+    y = matmul(w.reshape(G, OC // G, Cg * KH * KW), cols)          # (N, G, OC/G, OH*OW)
+    return y.reshape(N, OC, OH, OW)
+
+
+def conv2d_backward_input(grad_y, w, x_shape: tuple, stride: tuple, padding: tuple,
+                          dilation: tuple, groups: int):
+    """dL/dx of conv2d: columns w^T @ grad_y folded back by col2im (a transposed conv).
+
+    Shapes: grad_y (N, OC, OH, OW), w (OC, C // groups, KH, KW) -> grad_x x_shape.
+    """
+    N, OC, OH, OW = grad_y.shape
+    _, Cg, KH, KW = w.shape
+    G = groups
+    w_t = w.reshape(G, OC // G, Cg * KH * KW).swapaxes(1, 2)         # (G, K, OC/G)
+    cols = matmul(w_t, grad_y.reshape(N, G, OC // G, OH * OW))        # (N, G, K, OH*OW)
+    cols = cols.reshape(N, G * Cg, KH, KW, OH, OW)
+    return col2im(cols, x_shape, stride, padding, dilation)
+
+
+def conv2d_backward_weight(grad_y, x, w_shape: tuple, stride: tuple, padding: tuple,
+                           dilation: tuple, groups: int):
+    """dL/dw of conv2d: grad_y @ columns^T, summed over the batch.
+
+    Shapes: grad_y (N, OC, OH, OW), x (N, C, H, W) -> grad_w w_shape = (OC, C//groups, KH, KW).
+    """
+    N, OC, OH, OW = grad_y.shape
+    _, Cg, KH, KW = w_shape
+    G = groups
+    cols = im2col(x, (KH, KW), stride, padding, dilation)
+    cols = cols.reshape(N, G, Cg * KH * KW, OH * OW).swapaxes(2, 3)   # (N, G, OH*OW, K)
+    grad_w = matmul(grad_y.reshape(N, G, OC // G, OH * OW), cols)   # (N, G, OC/G, K)
+    return grad_w.sum(axis=0).reshape(w_shape)
+
+
+# ---- max pooling ----
+def _lowest(dtype):
+    """The padding value that never wins a max: -inf, or the smallest integer."""
+    return -np.inf if np.dtype(dtype).kind == "f" else np.iinfo(dtype).min
+
+
+def _ceil_extra(size: int, kernel: int, stride: int, padding: int, dilation: int,
+                out: int) -> int:
+    """Bottom/right padding beyond `padding` that ceil_mode's last window reaches into."""
+    return max(0, (out - 1) * stride + dilation * (kernel - 1) + 1 - (size + 2 * padding))
+
+
+def max_pool2d_forward(x, kernel_size: tuple, stride: tuple, padding: tuple, dilation: tuple,
+                       ceil_mode: bool):
+    """The maximum of each window and where it came from.
+
+    Shapes: x (N, C, H, W) -> (y, indices), both (N, C, OH, OW); indices are int64 flat
+    positions h * W + w into each (H, W) plane, as torch.max_pool2d returns them. Ties keep
+    the first maximum in row-major window order; NaN propagates.
+    """
+    xp = get_array_module(x)
+    N, C, H, W = x.shape
+    OH = pool_output_size(H, kernel_size[0], stride[0], padding[0], dilation[0], ceil_mode)
+    OW = pool_output_size(W, kernel_size[1], stride[1], padding[1], dilation[1], ceil_mode)
+    extra = (_ceil_extra(H, kernel_size[0], stride[0], padding[0], dilation[0], OH),
+             _ceil_extra(W, kernel_size[1], stride[1], padding[1], dilation[1], OW))
+    x_pad = _pad_hw(x, padding, extra, _lowest(x.dtype))
+    # input row / column where each window starts (negative inside the padding)
+    top = xp.arange(OH, dtype=np.int64).reshape(OH, 1) * stride[0] - padding[0]
+    left = xp.arange(OW, dtype=np.int64).reshape(1, OW) * stride[1] - padding[1]
+    y = indices = None
+    for i in range(kernel_size[0]):
+        rows = _window_slices(i * dilation[0], OH, stride[0])
+        for j in range(kernel_size[1]):
+            v = x_pad[:, :, rows, _window_slices(j * dilation[1], OW, stride[1])]
+            flat = (top + i * dilation[0]) * W + (left + j * dilation[1])   # (OH, OW)
+            if y is None:
+                y = v.copy()
+                indices = xp.broadcast_to(flat, v.shape).astype(np.int64)
+                continue
+            take = v > y
+            if x.dtype.kind == "f":
+                take |= xp.isnan(v)
+            y = xp.where(take, v, y)
+            indices = xp.where(take, flat, indices)
+    return y, indices
+
+
+def max_pool2d_backward(grad_y, indices, x_shape: tuple):
+    """Scatter each window's gradient to the position of its maximum; overlaps add up.
+
+    Shapes: grad_y, indices (N, C, OH, OW) -> grad_x x_shape = (N, C, H, W).
+    """
+    xp = get_array_module(grad_y)
+    N, C, H, W = x_shape
+    plane = xp.arange(N * C, dtype=np.int64).reshape(N * C, 1) * (H * W)
+    positions = (plane + indices.reshape(N * C, -1)).ravel()
+    grad_x = xp.bincount(positions, weights=grad_y.ravel(), minlength=N * C * H * W)
+    return grad_x.astype(grad_y.dtype, copy=False).reshape(x_shape)
+
+
+# ---- average pooling ----
+def _avg_counts(size: int, kernel: int, stride: int, padding: int, out: int,
+                count_include_pad: bool) -> np.ndarray:
+    """Per-window element counts along one axis, PyTorch's rule (host-side metadata).
+
+    A window is clipped to the padded input; without count_include_pad, to the input.
+    """
+    start = np.arange(out) * stride - padding
+    end = np.minimum(start + kernel, size + padding)
+    if count_include_pad:
+        return end - start
+    return np.minimum(end, size) - np.maximum(start, 0)
+
+
+def _avg_divisor(x_shape, kernel_size, stride, padding, out_hw, count_include_pad,
+                 divisor_override, dtype, xp):
+    """The (OH, OW) array that each window sum is divided by."""
+    if divisor_override is not None:
+        return xp.asarray(divisor_override, dtype=dtype)
+    rows = _avg_counts(x_shape[2], kernel_size[0], stride[0], padding[0], out_hw[0],
+                       count_include_pad)
+    cols = _avg_counts(x_shape[3], kernel_size[1], stride[1], padding[1], out_hw[1],
+                       count_include_pad)
+    return xp.asarray(np.outer(rows, cols), dtype=dtype)
+
+
+def _avg_geometry(x_shape, kernel_size, stride, padding, ceil_mode):
+    H, W = x_shape[2], x_shape[3]
+    OH = pool_output_size(H, kernel_size[0], stride[0], padding[0], 1, ceil_mode)
+    OW = pool_output_size(W, kernel_size[1], stride[1], padding[1], 1, ceil_mode)
+    extra = (_ceil_extra(H, kernel_size[0], stride[0], padding[0], 1, OH),
+             _ceil_extra(W, kernel_size[1], stride[1], padding[1], 1, OW))
+    return (OH, OW), extra
+
+
+def avg_pool2d_forward(x, kernel_size: tuple, stride: tuple, padding: tuple, ceil_mode: bool,
+                       count_include_pad: bool, divisor_override: int | None):
+    """The mean of each window (sum / divisor, PyTorch's divisor rules).
+
+    Shapes: x (N, C, H, W) -> y (N, C, OH, OW).
+    """
+    xp = get_array_module(x)
+    (OH, OW), extra = _avg_geometry(x.shape, kernel_size, stride, padding, ceil_mode)
+    x_pad = _pad_hw(x, padding, extra, 0)
+    total = xp.zeros(x.shape[:2] + (OH, OW), dtype=x.dtype)
+    for i in range(kernel_size[0]):
+        rows = _window_slices(i, OH, stride[0])
+        for j in range(kernel_size[1]):
+            total += x_pad[:, :, rows, _window_slices(j, OW, stride[1])]
+    return total / _avg_divisor(x.shape, kernel_size, stride, padding, (OH, OW),
+                                count_include_pad, divisor_override, x.dtype, xp)
+
+
+def avg_pool2d_backward(grad_y, x_shape: tuple, kernel_size: tuple, stride: tuple,
+                        padding: tuple, ceil_mode: bool, count_include_pad: bool,
+                        divisor_override: int | None):
+    """Spread each window's gradient / divisor evenly over the window; overlaps add up.
+
+    Shapes: grad_y (N, C, OH, OW) -> grad_x x_shape = (N, C, H, W).
+    """
+    xp = get_array_module(grad_y)
+    (OH, OW), extra = _avg_geometry(x_shape, kernel_size, stride, padding, ceil_mode)
+    share = grad_y / _avg_divisor(x_shape, kernel_size, stride, padding, (OH, OW),
+                                  count_include_pad, divisor_override, grad_y.dtype, xp)
+    (ph, pw), (H, W) = padding, x_shape[2:]
+    grad_pad = xp.zeros(tuple(x_shape[:2]) + (H + 2 * ph + extra[0], W + 2 * pw + extra[1]),
+                        dtype=grad_y.dtype)
+    for i in range(kernel_size[0]):
+        rows = _window_slices(i, OH, stride[0])
+        for j in range(kernel_size[1]):
+            grad_pad[:, :, rows, _window_slices(j, OW, stride[1])] += share
+    return xp.ascontiguousarray(grad_pad[:, :, ph:ph + H, pw:pw + W])

@@ -14,3 +14,7 @@ from .shape import (reshape, view, flatten, squeeze, unsqueeze, permute, transpo
                     repeat, getitem, index_put, cat, stack, split, chunk, pad)
 from .linalg import matmul, linear
 from .normalization import batch_norm, dropout, one_hot
+from .conv import conv2d
+from .pool import max_pool2d, avg_pool2d, adaptive_avg_pool2d
+from .loss import (cross_entropy, nll_loss, mse_loss, l1_loss, binary_cross_entropy,
+                   binary_cross_entropy_with_logits)

@@ -36,3 +36,4 @@ half = float16
 
 __version__ = "0.1.0"
 from . import nn
+from . import data, metrics, utils

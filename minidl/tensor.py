@@ -455,8 +455,13 @@ class Tensor:
     def argmax(self, dim=None, keepdim=False): return _ops.argmax(self, dim, keepdim)
     def argmin(self, dim=None, keepdim=False): return _ops.argmin(self, dim, keepdim)
     def norm(self, p=2, dim=None, keepdim=False): return _ops.norm(self, p, dim, keepdim)
-    def all(self): return Tensor._wrap(self.data.all(), False, None, 0)
-    def any(self): return Tensor._wrap(self.data.any(), False, None, 0)
+    def logsumexp(self, dim, keepdim=False): return _ops.logsumexp(self, dim, keepdim)
+    def all(self): return Tensor._wrap(self._xp.asarray(self.data.all()), False, None, 0)
+    def any(self): return Tensor._wrap(self._xp.asarray(self.data.any()), False, None, 0)
+
+    @property
+    def _xp(self):
+        return backend.get_array_module(self.data)
 
     # ---- shape methods ----
     def reshape(self, *shape): return _ops.reshape(self, _ops.shape_args(shape))

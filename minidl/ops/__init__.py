@@ -8,7 +8,7 @@ from .arithmetic import (add, sub, mul, div, neg, pow, remainder, floor_divide, 
 from .elementwise import (exp, log, log1p, sqrt, rsqrt, sin, cos, abs, sign, cast, to_device,
                           clone)
 from .reduction import (sum, mean, var, std, max, min, amax, amin, argmax, argmin, logsumexp,
-                        norm)
+                        norm, prod)
 from .activation import relu, leaky_relu, sigmoid, tanh, softmax, log_softmax
 from .shape import (reshape, view, flatten, squeeze, unsqueeze, permute, transpose, t, expand,
                     repeat, getitem, index_put, cat, stack, split, chunk, pad)

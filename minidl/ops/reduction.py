@@ -119,8 +119,11 @@ def _correction(unbiased, correction) -> float:
 
 
 def var(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
-    """Variance over dim with Bessel's correction by default (torch.var)."""
+    """Variance over dim with Bessel's correction by default (torch.var); `var(x, False)`
+    is torch's var(input, unbiased) form."""
     _require_float(x, "var")
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
     dims = normalize_dims(dim, x.ndim, "var")
     dev = x - mean(x, dims, keepdim=True)
     return sum(dev * dev, dims, keepdim) / builtins.max(
@@ -128,7 +131,7 @@ def var(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
 
 
 def std(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
-    """Standard deviation over dim (torch.std)."""
+    """Standard deviation over dim (torch.std); `std(x, False)` is std(input, unbiased)."""
     return var(x, dim, unbiased, keepdim, correction=correction).sqrt()
 
 
@@ -185,7 +188,8 @@ def _arg(x, dim, keepdim, largest: bool, op: str):
     d = normalize_dim(dim, x.ndim, op)
     _check_nonempty(x, (d,), op)
     idx = (data.argmax if largest else data.argmin)(axis=d, keepdims=keepdim)
-    return _constant(idx.astype(np.int64, copy=False))
+    # a 1-D input without keepdim gives a NumPy scalar: keep it a 0-d array
+    return _constant(get_array_module(data).asarray(idx, dtype=np.int64))
 
 
 def argmax(x, dim=None, keepdim: bool = False):
@@ -209,12 +213,82 @@ def logsumexp(x, dim, keepdim: bool = False):
         [s for i, s in enumerate(x.shape) if i not in dims])
 
 
+class Norm2Fn(ArrayFunction):
+    """y = sqrt(sum(x^2)) over dims; its gradient is 0 at a zero vector, as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        xp = get_array_module(x)
+        y = xp.sqrt((x * x).sum(axis=dims, keepdims=keepdim))
+        ctx.save_for_backward(x, y)    # the output itself, so that y stays in the graph
+        ctx.dims, ctx.keepdim = dims, keepdim
+        return y
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, y = ctx.saved_tensors
+        if not ctx.keepdim:
+            y = y.reshape(_keep_shape(x.shape, ctx.dims))
+            grad_out = grad_out.reshape(_keep_shape(x.shape, ctx.dims))
+        # dy/dx = x / y, taken as 0 where y == 0 (the subgradient PyTorch picks)
+        zero = _constant(y.data == 0)
+        from .arithmetic import where
+        return x * where(zero, 0.0, grad_out / where(zero, 1.0, y)), None, None
+
+
 def norm(x, p=2, dim=None, keepdim: bool = False):
     """The p-norm over dim (torch.norm / torch.linalg.vector_norm)."""
+    dims = normalize_dims(dim, x.ndim, "norm")
     if p in ("fro", 2):
-        return sum(x * x, dim, keepdim).sqrt()
+        _require_float(x, "norm")
+        return Norm2Fn.apply(x, dims, keepdim)
     if p == 1:
-        return sum(x.abs(), dim, keepdim)
+        return sum(x.abs(), dims, keepdim)
     if p == float("inf"):
-        return amax(x.abs(), dim, keepdim)
-    return sum(x.abs() ** p, dim, keepdim) ** (1.0 / p)
+        return amax(x.abs(), dims, keepdim)
+    if p == -float("inf"):
+        return amin(x.abs(), dims, keepdim)
+    return sum(x.abs() ** p, dims, keepdim) ** (1.0 / p)
+
+
+class ProdFn(ArrayFunction):
+    """y = product of x over one dim (or all of x, flattened)."""
+
+    @staticmethod
+    def forward(ctx, x, dim, keepdim):
+        ctx.save_for_backward(x)
+        ctx.dim, ctx.keepdim = dim, keepdim
+        return x.prod(axis=dim, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (x,) = ctx.saved_tensors
+        if ctx.dim is None:    # as one dim of the flattened input
+            flat = x.reshape(-1)
+            grad = _prod_others(flat, 0) * grad_out.reshape(1)
+            return grad.reshape(x.shape), None, None
+        d = ctx.dim
+        if not ctx.keepdim:
+            grad_out = grad_out.reshape(_keep_shape(x.shape, (d,)))
+        # dy/dx_i = the product of the other elements (exact also where some x_j == 0)
+        return _prod_others(x, d) * grad_out, None, None
+
+
+def _prod_others(x, dim: int):
+    """For each x_i along dim, the product of all x_j with j != i (built from ops, so
+    that it is differentiable again): an (n, n) grid with ones on the diagonal."""
+    from .arithmetic import where
+    from .shape import unsqueeze
+    n = x.shape[dim]
+    xp = get_array_module(x.data)
+    eye = xp.eye(n, dtype=bool).reshape((n, n) + (1,) * (x.ndim - dim - 1))
+    grid = unsqueeze(x, dim)                      # (..., 1, n, ...): x_j along dim + 1
+    others = where(_constant(eye), 1.0, grid)     # (..., n, n, ...): row i has x_i -> 1
+    return prod(others, dim + 1)
+
+
+def prod(x, dim=None, keepdim: bool = False):
+    """Product over one dim, or of all elements (torch.prod)."""
+    if dim is not None:
+        dim = normalize_dim(dim, x.ndim, "prod")
+    return ProdFn.apply(x, dim, keepdim)

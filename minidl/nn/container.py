@@ -6,7 +6,8 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from typing import Iterator
 
-from .module import Module, _addindent
+from .module import Module
+from .utils import _addindent
 
 
 def _index(idx, size: int, kind: str) -> int:

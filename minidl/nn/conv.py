@@ -8,18 +8,10 @@ from . import functional as F
 from . import init
 from .module import Module
 from .parameter import _empty_parameter
+from .utils import _pair
 
 _PADDING_STRINGS = ("same", "valid")
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
-
-
-def _pair(v) -> tuple:
-    """An int or a pair -> a pair of ints (torch.nn.modules.utils._pair)."""
-    if isinstance(v, (tuple, list)):
-        if len(v) != 2:
-            raise ValueError(f"expected an int or a pair of ints, got {tuple(v)}")
-        return tuple(v)
-    return (v, v)
 
 
 class Conv2d(Module):

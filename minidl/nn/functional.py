@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import warnings
 
-from ..ops import (linear, flatten, pad, sigmoid, tanh, batch_norm, one_hot)
+from ..ops import (linear, conv2d, max_pool2d, avg_pool2d, adaptive_avg_pool2d, batch_norm,
+                   sigmoid, tanh, cross_entropy, nll_loss, mse_loss, l1_loss,
+                   binary_cross_entropy, binary_cross_entropy_with_logits, one_hot, pad, flatten)
 from ..ops import relu as _relu, leaky_relu as _leaky_relu, dropout as _dropout
 from ..ops import softmax as _softmax, log_softmax as _log_softmax
 
@@ -50,3 +52,9 @@ def log_softmax(input, dim: int | None = None, _stacklevel: int = 3, dtype=None)
     if dim is None:
         dim = _implicit_dim(input.ndim, "log_softmax")
     return _log_softmax(input if dtype is None else input.to(dtype), dim)
+
+
+__all__ = ["linear", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm",
+           "dropout", "relu", "leaky_relu", "sigmoid", "tanh", "softmax", "log_softmax",
+           "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits", "one_hot", "pad", "flatten"]

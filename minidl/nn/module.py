@@ -7,7 +7,7 @@ to(), train()) walks those three dicts, in the order the attributes were assigne
 from __future__ import annotations
 
 import itertools
-from collections import OrderedDict, namedtuple
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Callable, Iterator
 
@@ -17,55 +17,7 @@ from .. import backend
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from .parameter import Parameter
-
-
-class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    """What load_state_dict returns: (missing_keys, unexpected_keys)."""
-
-    def __repr__(self) -> str:
-        if not self.missing_keys and not self.unexpected_keys:
-            return "<All keys matched successfully>"
-        return super().__repr__()
-
-    __str__ = __repr__
-
-
-class RemovableHandle:
-    """Returned by the register_*_hook methods; `.remove()` unregisters the hook."""
-
-    _next_id = 0
-
-    def __init__(self, hooks: dict):
-        self._hooks = hooks
-        self.id = RemovableHandle._next_id
-        RemovableHandle._next_id += 1
-
-    def remove(self) -> None:
-        self._hooks.pop(self.id, None)
-
-
-def _addindent(s: str, num_spaces: int) -> str:
-    """Indent every line but the first (PyTorch's repr helper)."""
-    lines = s.split("\n")
-    if len(lines) == 1:
-        return s
-    first = lines.pop(0)
-    rest = [(num_spaces * " ") + line if line.strip() else "" for line in lines]
-    return first + "\n" + "\n".join(rest)
-
-
-def _typename(value) -> str:
-    return f"{type(value).__module__}.{type(value).__qualname__}"
-
-
-def _as_array(value):
-    """The array behind a state-dict entry: a Tensor, a NumPy/CuPy array, a number, or any
-    object with `__array__` (a torch tensor on the CPU)."""
-    if isinstance(value, Tensor):
-        return value.data
-    if backend.get_array_module(value) is not np:
-        return value
-    return np.asarray(value)
+from .utils import RemovableHandle, _IncompatibleKeys, _addindent, _as_array, _typename
 
 
 class Module:

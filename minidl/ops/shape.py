@@ -12,6 +12,7 @@ import numpy as np
 from ..autograd.function import ArrayFunction
 from ..backend import get_array_module
 from .. import tensor as _tensor
+from .arithmetic import result_type
 from .broadcast import broadcast_to
 from .dims import normalize_dim, normalize_dims
 
@@ -274,6 +275,8 @@ def cat(tensors, dim: int = 0):
             raise RuntimeError(f"cat: Sizes of tensors must match except in dimension {d}; "
                                f"tensor 0 has shape {tuple(ref.shape)} and tensor {i} has "
                                f"shape {tuple(t.shape)}")
+    dtype = result_type(*tensors)      # PyTorch's promotion, e.g. float32 with int64: float32
+    tensors = [t if t.dtype == dtype else t.to(dtype) for t in tensors]
     return CatFn.apply(*tensors, dim=d)
 
 

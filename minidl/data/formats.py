@@ -101,6 +101,10 @@ _ALLOWED_GLOBALS = {
 }
 
 
+class _RefusedGlobal(pickle.UnpicklingError):
+    """A pickle named a global outside the allowed set."""
+
+
 class _RestrictedUnpickler(pickle.Unpickler):
     """An Unpickler that resolves only NumPy's array-rebuilding names.
 
@@ -111,8 +115,8 @@ class _RestrictedUnpickler(pickle.Unpickler):
 
     def find_class(self, module: str, name: str):
         if (module, name) not in _ALLOWED_GLOBALS:
-            raise pickle.UnpicklingError(f"refused to load the global '{module}.{name}': "
-                                         f"only numpy arrays are allowed")
+            raise _RefusedGlobal(f"refused to load the global '{module}.{name}': "
+                                 f"only numpy arrays are allowed")
         if name == "_reconstruct":
             return _numpy_reconstruct()
         return getattr(np, name)
@@ -142,8 +146,8 @@ def load_restricted_pickle(path: "str | os.PathLike"):
         raw = f.read()
     try:
         return _RestrictedUnpickler(io.BytesIO(raw), encoding="latin1").load()
-    except pickle.UnpicklingError as err:
+    except _RefusedGlobal as err:
         raise ValueError(f"{path}: not a plain data pickle: {err}") from err
-    except (EOFError, ValueError, TypeError, IndexError, KeyError, AttributeError) as err:
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, KeyError, AttributeError) as err:
         raise ValueError(f"{path}: truncated or corrupted pickle ({type(err).__name__}: "
                          f"{err})") from err

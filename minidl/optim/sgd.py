@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 from ..autograd.grad_mode import no_grad
+from ..backend import get_array_module
 from ..tensor import Tensor
 from .optimizer import Optimizer
 
@@ -69,6 +70,7 @@ class SGD(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
+                xp = get_array_module(p.data)
                 g = -p.grad.data if group["maximize"] else p.grad.data
                 if weight_decay != 0:
                     g = g + weight_decay * p.data
@@ -76,7 +78,7 @@ class SGD(Optimizer):
                     state = self.state[p]
                     buf = state.get("momentum_buffer")
                     if buf is None:
-                        buf = Tensor._wrap(g.copy(), False, None, 0)
+                        buf = Tensor._wrap(xp.array(g, copy=True), False, None, 0)
                         state["momentum_buffer"] = buf
                     else:
                         buf.data *= momentum

@@ -237,9 +237,11 @@ def index_put(x, index, value):
     try:
         return IndexPutFn.apply(x, value, idx)
     except (IndexError, ValueError) as e:
-        raise IndexError(f"setitem: cannot assign a value of shape "
-                         f"{tuple(np.shape(getattr(value, 'data', value)))} to index {index!r} "
-                         f"of a tensor of shape {tuple(x.shape)}: {e}") from None
+        # as PyTorch: a bad index is an IndexError, a value of the wrong shape a RuntimeError
+        kind = IndexError if isinstance(e, IndexError) else RuntimeError
+        raise kind(f"setitem: cannot assign a value of shape "
+                   f"{tuple(np.shape(getattr(value, 'data', value)))} to index {index!r} "
+                   f"of a tensor of shape {tuple(x.shape)}: {e}") from None
 
 
 # ---- joining and splitting ----

@@ -6,10 +6,21 @@ order (gradgradcheck runs through it). The compute lives in `kernels.reference`.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ..autograd.function import ArrayFunction
+from .. import kernels
 from ..kernels import reference
 from .. import tensor as _tensor
 from .shape import pad as _pad
+
+
+def _kernels(x):
+    """Where conv2d computes: the Numba kernels for CPU arrays when they are switched on,
+    else the plain-NumPy twins (also the CuPy path). The one dispatch point for conv."""
+    if type(x) is np.ndarray and kernels.numba_enabled():
+        return kernels.numba_kernels("conv_numba")
+    return reference
 
 
 class Conv2dFn(ArrayFunction):
@@ -19,7 +30,7 @@ class Conv2dFn(ArrayFunction):
     def forward(ctx, x, w, stride, padding, dilation, groups):
         ctx.save_for_backward(x, w)
         ctx.params = (stride, padding, dilation, groups)
-        return reference.conv2d_forward(x, w, stride, padding, dilation, groups)
+        return _kernels(x).conv2d_forward(x, w, stride, padding, dilation, groups)
 
     @staticmethod
     def backward(ctx, grad_out):
@@ -40,7 +51,7 @@ class Conv2dBackwardInputFn(ArrayFunction):
     def forward(ctx, grad_y, w, x_shape, stride, padding, dilation, groups):
         ctx.save_for_backward(grad_y, w)
         ctx.params = (stride, padding, dilation, groups)
-        return reference.conv2d_backward_input(grad_y, w, x_shape, stride, padding, dilation,
+        return _kernels(grad_y).conv2d_backward_input(grad_y, w, x_shape, stride, padding, dilation,
                                                groups)
 
     @staticmethod
@@ -62,7 +73,7 @@ class Conv2dBackwardWeightFn(ArrayFunction):
     def forward(ctx, grad_y, x, w_shape, stride, padding, dilation, groups):
         ctx.save_for_backward(grad_y, x)
         ctx.params = (stride, padding, dilation, groups)
-        return reference.conv2d_backward_weight(grad_y, x, w_shape, stride, padding, dilation,
+        return _kernels(x).conv2d_backward_weight(grad_y, x, w_shape, stride, padding, dilation,
                                                 groups)
 
     @staticmethod

@@ -10,9 +10,18 @@ import numpy as np
 
 from ..autograd.function import ArrayFunction
 from ..backend import get_array_module
+from .. import kernels
 from ..kernels import reference
 from .. import tensor as _tensor
 from .linalg import matmul
+
+
+def _kernels(x):
+    """Where pooling computes: the Numba kernels for CPU arrays when they are switched on,
+    else the plain-NumPy twins (also the CuPy path). The one dispatch point for pooling."""
+    if type(x) is np.ndarray and kernels.numba_enabled():
+        return kernels.numba_kernels("pool_numba")
+    return reference
 
 
 def _constant(array):
@@ -24,7 +33,7 @@ class MaxPool2dFn(ArrayFunction):
 
     @staticmethod
     def forward(ctx, x, kernel_size, stride, padding, dilation, ceil_mode):
-        y, indices = reference.max_pool2d_forward(x, kernel_size, stride, padding, dilation,
+        y, indices = _kernels(x).max_pool2d_forward(x, kernel_size, stride, padding, dilation,
                                                   ceil_mode)
         ctx.indices, ctx.x_shape = indices, x.shape
         ctx.mark_non_differentiable(indices)
@@ -44,7 +53,7 @@ class MaxPool2dBackwardFn(ArrayFunction):
     def forward(ctx, grad_y, indices, x_shape):
         ctx.indices = indices
         ctx.shapes = (grad_y.shape, x_shape)
-        return reference.max_pool2d_backward(grad_y, indices, x_shape)
+        return _kernels(grad_y).max_pool2d_backward(grad_y, indices, x_shape)
 
     @staticmethod
     def backward(ctx, grad_gx):
@@ -52,8 +61,10 @@ class MaxPool2dBackwardFn(ArrayFunction):
         xp = get_array_module(ctx.indices)
         (N, C, OH, OW), (_, _, H, W) = ctx.shapes
         plane = xp.arange(N * C, dtype=np.int64).reshape(N, C, 1, 1) * (H * W)
-        positions = _constant(plane + ctx.indices)
-        return grad_gx.reshape(-1)[positions], None, None
+        gathered = grad_gx.reshape(-1)[_constant(plane + xp.maximum(ctx.indices, 0))]
+        if bool((ctx.indices < 0).any()):        # windows that saw no input pass nothing
+            gathered = gathered * _constant((ctx.indices >= 0).astype(gathered.dtype))
+        return gathered, None, None
 
 
 class AvgPool2dFn(ArrayFunction):
@@ -65,7 +76,7 @@ class AvgPool2dFn(ArrayFunction):
         ctx.x_shape = x.shape
         ctx.params = (kernel_size, stride, padding, ceil_mode, count_include_pad,
                       divisor_override)
-        return reference.avg_pool2d_forward(x, *ctx.params)
+        return _kernels(x).avg_pool2d_forward(x, *ctx.params)
 
     @staticmethod
     def backward(ctx, grad_out):
@@ -82,7 +93,7 @@ class AvgPool2dBackwardFn(ArrayFunction):
                 count_include_pad, divisor_override):
         ctx.params = (kernel_size, stride, padding, ceil_mode, count_include_pad,
                       divisor_override)
-        return reference.avg_pool2d_backward(grad_y, x_shape, *ctx.params)
+        return _kernels(grad_y).avg_pool2d_backward(grad_y, x_shape, *ctx.params)
 
     @staticmethod
     def backward(ctx, grad_gx):

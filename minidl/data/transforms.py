@@ -89,7 +89,8 @@ class ToTensor:
 def _scale(x):
     xp = get_array_module(x)
     if x.dtype == np.uint8:
-        return xp.divide(x, np.float32(255), dtype=np.float32)   # as torch: float(x) / 255
+        # Contiguous first: a ufunc on the transposed view would keep its strides.
+        return xp.divide(xp.ascontiguousarray(x), np.float32(255), dtype=np.float32)
     return xp.ascontiguousarray(x)
 
 

@@ -1,0 +1,169 @@
+"""Every Numba kernel equals its plain-NumPy twin in kernels.reference, over a grid of
+shapes, strides, paddings, dilations and groups (odd sizes, 1x1 kernels), float32 and
+float64; and the switch between them works."""
+import itertools
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import minidl
+from minidl import kernels
+from minidl.kernels import reference as ref
+
+conv = pytest.importorskip("minidl.kernels.conv_numba")
+pool = pytest.importorskip("minidl.kernels.pool_numba")
+mm = pytest.importorskip("minidl.kernels.matmul_numba")
+
+TOL = {np.float32: dict(rtol=2e-5, atol=2e-5), np.float64: dict(rtol=1e-11, atol=1e-11)}
+
+CONV_CASES = [  # (N, C, H, W, OC, KH, KW, stride, padding, dilation, groups)
+    (2, 3, 7, 6, 4, 3, 3, (1, 1), (1, 1), (1, 1), 1),
+    (1, 4, 9, 8, 6, 2, 3, (2, 1), (0, 2), (1, 2), 2),
+    (3, 6, 5, 5, 6, 1, 1, (1, 1), (0, 0), (1, 1), 6),     # depthwise 1x1
+    (2, 2, 4, 4, 3, 3, 3, (2, 2), (1, 1), (1, 1), 1),
+    (1, 1, 1, 1, 2, 1, 1, (1, 1), (0, 0), (1, 1), 1),     # 1x1 image, 1x1 kernel
+    (2, 5, 11, 7, 4, 5, 3, (3, 2), (2, 1), (2, 1), 1),
+    (1, 4, 6, 6, 8, 3, 3, (1, 1), (2, 2), (2, 2), 4),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", CONV_CASES)
+def test_conv_kernels_equal_reference(case, dtype):
+    N, C, H, W, OC, KH, KW, s, p, d, g = case
+    rng = np.random.default_rng(hash(case) % 2**32)
+    x = rng.standard_normal((N, C, H, W)).astype(dtype)
+    w = rng.standard_normal((OC, C // g, KH, KW)).astype(dtype)
+    y = conv.conv2d_forward(x, w, s, p, d, g)
+    np.testing.assert_allclose(y, ref.conv2d_forward(x, w, s, p, d, g), **TOL[dtype])
+    assert y.dtype == dtype and y.flags.c_contiguous
+    gy = rng.standard_normal(y.shape).astype(dtype)
+    np.testing.assert_allclose(conv.conv2d_backward_input(gy, w, x.shape, s, p, d, g),
+                               ref.conv2d_backward_input(gy, w, x.shape, s, p, d, g),
+                               **TOL[dtype])
+    np.testing.assert_allclose(conv.conv2d_backward_weight(gy, x, w.shape, s, p, d, g),
+                               ref.conv2d_backward_weight(gy, x, w.shape, s, p, d, g),
+                               **TOL[dtype])
+
+
+def test_im2col_rows_is_reference_im2col_in_row_layout():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, 3, 6, 5))
+    cols = ref.im2col(x, (3, 2), (2, 1), (1, 1), (1, 2))          # (N, C, KH, KW, OH, OW)
+    N, C, KH, KW, OH, OW = cols.shape
+    rows = conv.im2col_rows(x, 3, 2, 2, 1, 1, 1, 1, 2, OH, OW)
+    np.testing.assert_array_equal(rows, cols.transpose(0, 4, 5, 1, 2, 3).reshape(-1, C * KH * KW))
+    back = conv.col2im_rows(rows, N, C, 6, 5, 3, 2, 2, 1, 1, 1, 1, 2, OH, OW)
+    np.testing.assert_allclose(back, ref.col2im(cols, x.shape, (2, 1), (1, 1), (1, 2)))
+
+
+POOL_CASES = [  # (N, C, H, W, kernel, stride, padding, dilation, ceil_mode)
+    (2, 3, 7, 6, (2, 2), (2, 2), (0, 0), (1, 1), False),
+    (1, 2, 9, 8, (3, 2), (2, 1), (1, 1), (1, 2), True),
+    (2, 2, 5, 5, (3, 3), (2, 2), (1, 1), (1, 1), True),
+    (1, 1, 4, 4, (1, 1), (1, 1), (0, 0), (1, 1), False),
+    (3, 4, 13, 11, (3, 3), (3, 2), (1, 0), (1, 1), True),
+    (1, 1, 1, 1, (1, 1), (1, 1), (0, 0), (1, 1), False),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", POOL_CASES)
+def test_max_pool_kernels_equal_reference(case, dtype):
+    N, C, H, W, k, s, p, d, ceil = case
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((N, C, H, W)).astype(dtype)
+    y, idx = pool.max_pool2d_forward(x, k, s, p, d, ceil)
+    y_ref, idx_ref = ref.max_pool2d_forward(x, k, s, p, d, ceil)
+    np.testing.assert_array_equal(y, y_ref)
+    np.testing.assert_array_equal(idx, idx_ref)
+    gy = rng.standard_normal(y.shape).astype(dtype)
+    np.testing.assert_allclose(pool.max_pool2d_backward(gy, idx, x.shape),
+                               ref.max_pool2d_backward(gy, idx_ref, x.shape), **TOL[dtype])
+
+
+def test_max_pool_ties_and_nan_follow_pytorch_rules():
+    x = np.array([[[[1.0, 1.0], [np.nan, 0.0]]]])
+    y, idx = pool.max_pool2d_forward(x, (1, 2), (1, 2), (0, 0), (1, 1), False)
+    assert idx[0, 0, 0, 0] == 0                 # a tie keeps the first
+    assert np.isnan(y[0, 0, 1, 0]) and idx[0, 0, 1, 0] == 2      # NaN propagates
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", [c for c in POOL_CASES if c[7] == (1, 1)])
+@pytest.mark.parametrize("count_include_pad,divisor", [(True, None), (False, None), (True, 3)])
+def test_avg_pool_kernels_equal_reference(case, dtype, count_include_pad, divisor):
+    N, C, H, W, k, s, p, _, ceil = case
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((N, C, H, W)).astype(dtype)
+    args = (k, s, p, ceil, count_include_pad, divisor)
+    y = pool.avg_pool2d_forward(x, *args)
+    np.testing.assert_allclose(y, ref.avg_pool2d_forward(x, *args), **TOL[dtype])
+    gy = rng.standard_normal(y.shape).astype(dtype)
+    np.testing.assert_allclose(pool.avg_pool2d_backward(gy, x.shape, *args),
+                               ref.avg_pool2d_backward(gy, x.shape, *args), **TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("m,k,n", [(1, 1, 1), (3, 5, 7), (65, 257, 130), (128, 64, 513)])
+def test_gemm_equals_reference_matmul(m, k, n, dtype):
+    rng = np.random.default_rng(m * k * n)
+    a = rng.standard_normal((m, k)).astype(dtype)
+    b = rng.standard_normal((k, n)).astype(dtype)
+    tol = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else TOL[dtype]
+    np.testing.assert_allclose(mm.gemm(a, b), ref.matmul(a, b), **tol)
+
+
+def test_batched_numba_matmul_broadcasts_like_reference():
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((2, 1, 3, 4))
+    b = rng.standard_normal((5, 4, 2))
+    np.testing.assert_allclose(mm.matmul(a, b), ref.matmul(a, b), rtol=1e-12)
+
+
+def test_use_numba_switch_is_a_context_manager_and_restores():
+    assert kernels.numba_enabled()
+    with kernels.use_numba(False):
+        assert not kernels.numba_enabled()
+    assert kernels.numba_enabled()
+
+
+def test_ops_give_the_same_result_with_and_without_numba():
+    rng = np.random.default_rng(5)
+    x = minidl.tensor(rng.standard_normal((2, 3, 8, 8)), requires_grad=True)
+    w = minidl.tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
+    results = []
+    for enabled in (True, False):
+        with kernels.use_numba(enabled):
+            x.grad = w.grad = None
+            y = minidl.ops.max_pool2d(minidl.ops.conv2d(x, w, padding=1), 2)
+            (y * y).sum().backward()
+            results.append((y.detach().numpy(), x.grad.numpy(), w.grad.numpy()))
+    for fast, plain in zip(*results):
+        np.testing.assert_allclose(fast, plain, rtol=1e-11, atol=1e-11)
+
+
+def test_environment_variable_turns_numba_off():
+    code = "import minidl.kernels as k; print(k.numba_enabled())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={"MINIDL_NUMBA": "0", "PATH": ""}, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_missing_numba_warns_and_falls_back(monkeypatch):
+    import builtins
+    real_import = builtins.__import__
+
+    def no_numba(name, *args, **kwargs):
+        if name == "numba":
+            raise ImportError("No module named 'numba'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_numba)
+    monkeypatch.setitem(kernels._state, "available", None)
+    with pytest.warns(RuntimeWarning, match="Numba is unavailable"):
+        assert not kernels.numba_enabled()
+    x = minidl.tensor(np.ones((1, 1, 4, 4)))
+    assert minidl.ops.max_pool2d(x, 2).shape == (1, 1, 2, 2)     # plain NumPy kernels run

@@ -33,19 +33,26 @@ from .dataset import resolve_generator
 class Sampler:
     """Base class of index samplers (torch.utils.data.Sampler).
 
-    A sampler iterates over dataset indices. minidl's samplers also have `epoch_indices()`,
-    which returns the whole epoch's order as an int64 array (the DataLoader uses it to
-    avoid a Python loop); custom samplers only need `__iter__` and `__len__`.
+    A subclass implements `__iter__` (the indices of one epoch) and `__len__`. minidl's own
+    samplers also have `epoch_indices()`, the whole epoch's order as an int64 array, which
+    the DataLoader uses instead of iterating when a sampler has it.
     """
+
+    def __iter__(self) -> Iterator[int]:
+        raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
+
+
+class _ArraySampler(Sampler):
+    """A sampler whose epoch is computed as one array by `epoch_indices()`."""
 
     def __iter__(self) -> Iterator[int]:
         return iter(self.epoch_indices().tolist())
 
     def epoch_indices(self) -> np.ndarray:
-        raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
+        raise NotImplementedError
 
 
-class SequentialSampler(Sampler):
+class SequentialSampler(_ArraySampler):
     """Indices 0, 1, ..., len(data_source) - 1 (torch.utils.data.SequentialSampler)."""
 
     def __init__(self, data_source) -> None:
@@ -58,7 +65,7 @@ class SequentialSampler(Sampler):
         return len(self.data_source)
 
 
-class RandomSampler(Sampler):
+class RandomSampler(_ArraySampler):
     """A fresh random order every epoch (torch.utils.data.RandomSampler).
 
     Parameters
@@ -99,7 +106,7 @@ class RandomSampler(Sampler):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
 
-class SubsetRandomSampler(Sampler):
+class SubsetRandomSampler(_ArraySampler):
     """The given indices in a random order each epoch (torch.utils.data.SubsetRandomSampler)."""
 
     def __init__(self, indices, generator=None) -> None:

@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tarfile
 import tempfile
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Sequence
 
@@ -68,6 +65,9 @@ def download_url(url: str, folder: "str | os.PathLike", filename: str | None = N
         The server could not be reached or answered with an error, or the bytes received
         do not have the expected MD5. No file is left behind in either case.
     """
+    import urllib.error       # imported here: urllib.request pulls in http and ssl (~70 ms),
+    import urllib.request     # which `import minidl` should not pay for
+
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / (filename or url.rstrip("/").rsplit("/", 1)[-1])
@@ -117,7 +117,7 @@ def download_from_mirrors(filename: str, mirrors: Sequence[str], folder: "str | 
                         "\n  ".join(errors or ["(no mirrors given)"]))
 
 
-def _member_problem(member: tarfile.TarInfo, dest: Path) -> str | None:
+def _member_problem(member: "tarfile.TarInfo", dest: Path) -> str | None:
     """Why a tar member is unsafe to extract into dest, or None if it is a plain entry."""
     target = (dest / member.name).resolve()
     if os.path.isabs(member.name) or not target.is_relative_to(dest):
@@ -134,6 +134,8 @@ def extract_tar(archive: "str | os.PathLike", dest: "str | os.PathLike") -> Path
     holding absolute paths, `..` components, links or device files raises ValueError
     before anything is written.
     """
+    import tarfile            # imported here, as urllib above, to keep `import minidl` light
+
     dest = Path(dest).resolve()
     dest.mkdir(parents=True, exist_ok=True)
     try:

@@ -148,6 +148,7 @@ def load_restricted_pickle(path: "str | os.PathLike"):
         return _RestrictedUnpickler(io.BytesIO(raw), encoding="latin1").load()
     except _RefusedGlobal as err:
         raise ValueError(f"{path}: not a plain data pickle: {err}") from err
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, KeyError, AttributeError) as err:
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, KeyError,
+            AttributeError) as err:
         raise ValueError(f"{path}: truncated or corrupted pickle ({type(err).__name__}: "
                          f"{err})") from err

@@ -254,7 +254,7 @@ class RandomCrop:
 
 
 class RandomHorizontalFlip:
-    """Mirror the image left-right with probability p (torchvision.transforms.RandomHorizontalFlip).
+    """Mirror the image left-right with probability p (torchvision RandomHorizontalFlip).
 
     One uniform number is drawn per call; the image is flipped when it is below `p`.
     """

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 import minidl
-from minidl.data import (DataLoader, Dataset, RandomSampler, Subset, SubsetRandomSampler,
-                         TensorDataset, default_collate)
+from minidl.data import (DataLoader, Dataset, RandomSampler, Sampler, Subset,
+                         SubsetRandomSampler, TensorDataset, default_collate)
 
 
 class Squares(Dataset):
@@ -45,7 +45,8 @@ def test_collate_numbers_strings_and_containers():
     assert default_collate([np.int32(1), np.int32(2)]).dtype == np.int32
     assert default_collate(["a", "b"]) == ["a", "b"]
     batch = default_collate([{"x": np.zeros(2), "y": 1}, {"x": np.ones(2), "y": 2}])
-    assert set(batch) == {"x", "y"} and batch["x"].shape == (2, 2) and batch["y"].tolist() == [1, 2]
+    assert set(batch) == {"x", "y"} and batch["x"].shape == (2, 2)
+    assert batch["y"].tolist() == [1, 2]
     Point = collections.namedtuple("Point", "x y")
     p = default_collate([Point(1, 2.0), Point(3, 4.0)])
     assert isinstance(p, Point) and p.x.tolist() == [1, 3]
@@ -130,6 +131,15 @@ def test_custom_sampler_and_collate_fn():
 
     out = list(DataLoader(ds, batch_size=2, sampler=[5, 3, 1], collate_fn=collate))
     assert out == [[5.0, 3.0], [1.0]] and seen == [2, 1]
+
+    class Evens(Sampler):
+        def __iter__(self):
+            return iter(range(0, 6, 2))
+
+        def __len__(self):
+            return 3
+
+    assert _order(DataLoader(ds, batch_size=2, sampler=Evens())) == [0, 2, 4]
     sub = SubsetRandomSampler([4, 2, 0], generator=1)
     assert sorted(_order(DataLoader(ds, batch_size=3, sampler=sub))) == [0, 2, 4]
     repl = RandomSampler(ds, replacement=True, num_samples=20, generator=0)

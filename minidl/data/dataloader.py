@@ -26,6 +26,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from ..backend import get_array_module
 from ..tensor import Tensor
 from .dataset import resolve_generator
 
@@ -151,7 +152,6 @@ def default_collate(batch: list):
                 raise RuntimeError(f"default_collate: stack expects each tensor to be equal "
                                    f"size, but got {tuple(arrays[0].shape)} at entry 0 and "
                                    f"{tuple(a.shape)} at entry {i}")
-        from ..backend import get_array_module
         return _wrap(get_array_module(arrays[0]).stack(arrays))
     if isinstance(elem, (np.bool_, np.number)):
         return _wrap(np.asarray(batch))

@@ -13,7 +13,7 @@ from typing import Sequence
 import numpy as np
 
 from .. import creation
-from ..backend import to_numpy
+from ..backend import get_array_module, to_numpy
 from ..tensor import Tensor
 
 
@@ -79,7 +79,6 @@ def _index_for(indices: np.ndarray, array):
     """Move an index array to the array's device (CuPy arrays want CuPy indices)."""
     if isinstance(array, np.ndarray):
         return indices
-    from ..backend import get_array_module
     return get_array_module(array).asarray(indices)
 
 

@@ -152,8 +152,7 @@ class MNIST(_ImageDataset):
             self.mirrors = list(mirrors)
         prefix = "train" if train else "t10k"
         names = [f"{prefix}-images-idx3-ubyte.gz", f"{prefix}-labels-idx1-ubyte.gz"]
-        raw = self.root / type(self).__name__ / "raw"
-        candidates = [self.root, raw]
+        candidates = [self.root, self.raw_folder]
         found = _find_folder(candidates, names)
         if found is None and download:
             self.download()

@@ -159,8 +159,10 @@ def max_pool2d_forward(x, kernel_size: tuple, stride: tuple, padding: tuple, dil
     """The maximum of each window and where it came from.
 
     Shapes: x (N, C, H, W) -> (y, indices), both (N, C, OH, OW); indices are int64 flat
-    positions h * W + w into each (H, W) plane, as torch.max_pool2d returns them. Ties keep
-    the first maximum in row-major window order; NaN propagates.
+    positions h * W + w into each (H, W) plane, as torch.max_pool2d returns them. Only taps
+    inside the input compete (padding never wins); ties keep the first maximum in row-major
+    window order; NaN propagates. A window with no tap inside the input (possible with
+    dilation) gives the lowest value (-inf) and index -1.
     """
     xp = get_array_module(x)
     N, C, H, W = x.shape
@@ -168,38 +170,41 @@ def max_pool2d_forward(x, kernel_size: tuple, stride: tuple, padding: tuple, dil
     OW = pool_output_size(W, kernel_size[1], stride[1], padding[1], dilation[1], ceil_mode)
     extra = (_ceil_extra(H, kernel_size[0], stride[0], padding[0], dilation[0], OH),
              _ceil_extra(W, kernel_size[1], stride[1], padding[1], dilation[1], OW))
-    x_pad = _pad_hw(x, padding, extra, _lowest(x.dtype))
+    x_pad = _pad_hw(x, padding, extra, 0)
     # input row / column where each window starts (negative inside the padding)
     top = xp.arange(OH, dtype=np.int64).reshape(OH, 1) * stride[0] - padding[0]
     left = xp.arange(OW, dtype=np.int64).reshape(1, OW) * stride[1] - padding[1]
-    y = indices = None
+    y = xp.full((N, C, OH, OW), _lowest(x.dtype), dtype=x.dtype)
+    indices = xp.full((N, C, OH, OW), -1, dtype=np.int64)
     for i in range(kernel_size[0]):
         rows = _window_slices(i * dilation[0], OH, stride[0])
+        h = top + i * dilation[0]
         for j in range(kernel_size[1]):
             v = x_pad[:, :, rows, _window_slices(j * dilation[1], OW, stride[1])]
-            flat = (top + i * dilation[0]) * W + (left + j * dilation[1])   # (OH, OW)
-            if y is None:
-                y = v.copy()
-                indices = xp.broadcast_to(flat, v.shape).astype(np.int64)
-                continue
-            take = v > y
+            w = left + j * dilation[1]
+            inside = (h >= 0) & (h < H) & (w >= 0) & (w < W)            # (OH, OW)
+            take = (indices < 0) | (v > y)          # the first tap inside, then a larger one
             if x.dtype.kind == "f":
                 take |= xp.isnan(v)
+            take &= inside
             y = xp.where(take, v, y)
-            indices = xp.where(take, flat, indices)
+            indices = xp.where(take, h * W + w, indices)
     return y, indices
 
 
 def max_pool2d_backward(grad_y, indices, x_shape: tuple):
     """Scatter each window's gradient to the position of its maximum; overlaps add up.
 
-    Shapes: grad_y, indices (N, C, OH, OW) -> grad_x x_shape = (N, C, H, W).
+    Shapes: grad_y, indices (N, C, OH, OW) -> grad_x x_shape = (N, C, H, W). A window with
+    index -1 (no tap inside the input) passes no gradient.
     """
     xp = get_array_module(grad_y)
     N, C, H, W = x_shape
     plane = xp.arange(N * C, dtype=np.int64).reshape(N * C, 1) * (H * W)
-    positions = (plane + indices.reshape(N * C, -1)).ravel()
-    grad_x = xp.bincount(positions, weights=grad_y.ravel(), minlength=N * C * H * W)
+    flat = indices.reshape(N * C, -1)
+    positions = (plane + xp.maximum(flat, 0)).ravel()
+    weights = xp.where(flat >= 0, grad_y.reshape(N * C, -1), 0).ravel()
+    grad_x = xp.bincount(positions, weights=weights, minlength=N * C * H * W)
     return grad_x.astype(grad_y.dtype, copy=False).reshape(x_shape)
 
 

@@ -13,13 +13,17 @@ from .parameter import _empty_parameter
 
 class _BatchNorm(Module):
     """Shared by BatchNorm1d/2d: weight, bias, running_mean, running_var,
-    num_batches_tracked; the subclasses say which input ranks they take."""
+    num_batches_tracked; the subclasses say which input ranks they take.
+
+    `affine=False` drops weight and bias; the keyword-only `bias=False` (PyTorch 2.13)
+    keeps only the weight.
+    """
 
     _expected_ndims: tuple = ()
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, device=None,
-                 dtype=None):
+                 dtype=None, *, bias: bool = True):
         super().__init__()
         self.num_features = num_features
         self.eps = eps
@@ -28,7 +32,10 @@ class _BatchNorm(Module):
         self.track_running_stats = track_running_stats
         if affine:
             self.weight = _empty_parameter(num_features, device=device, dtype=dtype)
-            self.bias = _empty_parameter(num_features, device=device, dtype=dtype)
+            if bias:
+                self.bias = _empty_parameter(num_features, device=device, dtype=dtype)
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -55,7 +62,8 @@ class _BatchNorm(Module):
         self.reset_running_stats()
         if self.affine:
             init.ones_(self.weight)
-            init.zeros_(self.bias)
+            if self.bias is not None:
+                init.zeros_(self.bias)
 
     def _check_input(self, input: Tensor) -> None:
         if input.ndim not in self._expected_ndims:
@@ -94,7 +102,8 @@ class _BatchNorm(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):

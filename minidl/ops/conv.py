@@ -2,7 +2,7 @@
 
 Conv2dFn's backward calls Conv2dBackwardInputFn and Conv2dBackwardWeightFn; each of
 those has a backward written with the other two, so conv2d can be differentiated to any
-order (gradgradcheck runs through it). The compute lives in `kernels.reference`.
+order (gradgradcheck runs through it). The compute lives in `kernels` (see `_kernels`).
 """
 from __future__ import annotations
 
@@ -51,8 +51,8 @@ class Conv2dBackwardInputFn(ArrayFunction):
     def forward(ctx, grad_y, w, x_shape, stride, padding, dilation, groups):
         ctx.save_for_backward(grad_y, w)
         ctx.params = (stride, padding, dilation, groups)
-        return _kernels(grad_y).conv2d_backward_input(grad_y, w, x_shape, stride, padding, dilation,
-                                               groups)
+        return _kernels(grad_y).conv2d_backward_input(grad_y, w, x_shape, stride, padding,
+                                                      dilation, groups)
 
     @staticmethod
     def backward(ctx, grad_gx):
@@ -73,8 +73,8 @@ class Conv2dBackwardWeightFn(ArrayFunction):
     def forward(ctx, grad_y, x, w_shape, stride, padding, dilation, groups):
         ctx.save_for_backward(grad_y, x)
         ctx.params = (stride, padding, dilation, groups)
-        return _kernels(x).conv2d_backward_weight(grad_y, x, w_shape, stride, padding, dilation,
-                                                groups)
+        return _kernels(x).conv2d_backward_weight(grad_y, x, w_shape, stride, padding,
+                                                  dilation, groups)
 
     @staticmethod
     def backward(ctx, grad_gw):

@@ -47,9 +47,12 @@ class _ImageDataset(Dataset):
     def __len__(self) -> int:
         return len(self.targets)
 
+    def _transform(self) -> Callable:
+        return self._default_transform if self.transform is None else self.transform
+
     def __getitem__(self, index: int) -> tuple:
         image = self._raw(self.data[index], batched=False)
-        image = (self.transform or self._default_transform)(image)
+        image = self._transform()(image)
         target = int(self.targets[index])
         if self.target_transform is not None:
             target = self.target_transform(target)
@@ -62,7 +65,7 @@ class _ImageDataset(Dataset):
         `Normalize`), the images go through it as one array; other transforms (random
         augmentation, `Lambda`) run per image, then the images are stacked.
         """
-        transform = self.transform or self._default_transform
+        transform = self._transform()
         data = self.data[indices]
         if getattr(transform, "batchable", False):
             images = transform.apply_batch(self._raw(data, batched=True))

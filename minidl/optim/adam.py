@@ -27,8 +27,9 @@ class Adam(Optimizer):
         denom = sqrt(v) / sqrt(1 - beta2**t) + eps
         p = p - lr / (1 - beta1**t) * m / denom
 
-    The state of each parameter holds `step` (an int), `exp_avg` (m), `exp_avg_sq` (v)
-    and, with amsgrad, `max_exp_avg_sq` (v_max).
+    The state of each parameter holds `step`, `exp_avg` (m), `exp_avg_sq` (v) and, with
+    amsgrad, `max_exp_avg_sq` (v_max). `step` is a Python int, where PyTorch keeps a float
+    tensor; `load_state_dict` accepts either.
 
     Parameters
     ----------

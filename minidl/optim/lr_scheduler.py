@@ -276,9 +276,6 @@ class CosineAnnealingLR(LRScheduler):
         t, T_max, eta_min = self.last_epoch, self.T_max, self.eta_min
         if self._is_initial:
             return self._group_lrs()
-        if self._step_count == 1 and t > 0:
-            return [eta_min + (base_lr - eta_min) * (1 + math.cos(t * math.pi / T_max)) / 2
-                    for base_lr in self.base_lrs]
         if (t - 1 - T_max) % (2 * T_max) == 0:      # the trough: the recursion would be 0/0
             return [lr + (base_lr - eta_min) * (1 - math.cos(math.pi / T_max)) / 2
                     for base_lr, lr in zip(self.base_lrs, self._group_lrs())]

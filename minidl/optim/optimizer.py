@@ -100,20 +100,19 @@ class Optimizer:
             if not (p.is_leaf or p.retains_grad):
                 raise ValueError("can't optimize a non-leaf Tensor")
 
-        group = dict(param_group)
-        group["params"] = params
-        if names:
-            group["param_names"] = names
-        for name, default in self.defaults.items():
-            group.setdefault(name, default)
-
         ids = [id(p) for p in params]
         if len(set(ids)) != len(ids):
             raise ValueError("optimizer contains a parameter group with duplicate parameters")
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         if not seen.isdisjoint(ids):
             raise ValueError("some parameters appear in more than one parameter group")
-        self.param_groups.append(group)
+
+        param_group["params"] = params        # the caller's dict becomes the group, as in torch
+        if names:
+            param_group["param_names"] = names
+        for name, default in self.defaults.items():
+            param_group.setdefault(name, default)
+        self.param_groups.append(param_group)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients: set `.grad` to None (default), or fill it with zeros."""

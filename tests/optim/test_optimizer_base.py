@@ -39,6 +39,14 @@ def test_groups_override_the_defaults():
     assert [p is q for p, q in zip(g1["params"], (b, c))] == [True, True]
 
 
+def test_the_callers_group_dict_becomes_the_group_as_in_pytorch():
+    a, b = _params(2, 3)
+    groups = [{"params": [a]}, {"params": [b], "lr": 0.5}]
+    opt = optim.SGD(groups, lr=0.1)
+    groups[1]["lr"] = 0.25
+    assert opt.param_groups[1] is groups[1] and opt.param_groups[1]["lr"] == 0.25
+
+
 def test_a_generator_of_parameters_is_accepted():
     params = _params(2, 3)
     opt = optim.SGD(p for p in params)

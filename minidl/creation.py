@@ -81,6 +81,10 @@ def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of `size` filled with fill_value; an int gives int64, a bool bool."""
+    if not isinstance(fill_value, (bool, int, float, np.number, np.bool_)):
+        raise TypeError(f"full(): argument 'fill_value' must be a number, not "
+                        f"{type(fill_value).__name__}")
     if dtype is None and isinstance(fill_value, (bool, int, np.integer)):
         dtype = np.bool_ if isinstance(fill_value, bool) else np.int64
     return _make(np.full(_size((size,)), fill_value), dtype, device, requires_grad)
@@ -88,6 +92,10 @@ def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False)
 
 def eye(n: int, m: int | None = None, dtype=None, device=None,
         requires_grad: bool = False) -> Tensor:
+    """The n x m identity matrix (torch.eye)."""
+    for name, v in (("n", n), ("m", m)):
+        if v is not None and v < 0:
+            raise RuntimeError(f"eye: {name} must be greater or equal to 0, got {v}")
     return _make(np.eye(n, m), dtype, device, requires_grad)
 
 
@@ -106,6 +114,9 @@ def arange(start, end=None, step=1, dtype=None, device=None,
 
 def linspace(start, end, steps: int, dtype=None, device=None,
              requires_grad: bool = False) -> Tensor:
+    """`steps` evenly spaced values from start to end, both included (torch.linspace)."""
+    if steps < 0:
+        raise RuntimeError(f"linspace: number of steps must be non-negative, got {steps}")
     return _make(np.linspace(start, end, steps), dtype, device, requires_grad)
 
 
@@ -120,7 +131,9 @@ def randn(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor
 
 
 def randint(low, high=None, size=(), dtype=None, device=None) -> Tensor:
-    """Integers in [low, high) (torch.randint(low=0, high, size))."""
+    """Integers in [low, high): randint(high, size) or randint(low, high, size), as torch."""
+    if isinstance(high, (tuple, list)):      # randint(high, size)
+        low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
     if high <= low:

@@ -361,10 +361,17 @@ class Tensor:
         return bool(self.data.reshape(()))
 
     def __float__(self) -> float:
+        self._check_one_element()
         return float(self.item())
 
     def __int__(self) -> int:
+        self._check_one_element()
         return int(self.item())
+
+    def _check_one_element(self) -> None:
+        if self.data.size != 1:     # PyTorch's type here is ValueError (item() raises Runtime)
+            raise ValueError(f"only one element tensors can be converted to Python scalars, "
+                             f"got shape {tuple(self.shape)}")
 
     def __index__(self) -> int:
         if self.data.dtype.kind not in "iu" or self.data.size != 1:

@@ -9,6 +9,7 @@ from ..autograd.function import ArrayFunction
 from ..backend import get_array_module
 from .. import tensor as _tensor
 from .dims import normalize_dim
+from .elementwise import floating
 from .reduction import sum as _sum
 
 
@@ -119,8 +120,8 @@ class LogSoftmaxFn(ArrayFunction):
 
 
 def relu(x): return ReLUFn.apply(x)
-def sigmoid(x): return SigmoidFn.apply(x)
-def tanh(x): return TanhFn.apply(x)
+def sigmoid(x): return SigmoidFn.apply(floating(x))
+def tanh(x): return TanhFn.apply(floating(x))
 
 
 def leaky_relu(x, negative_slope: float = 0.01):
@@ -135,9 +136,9 @@ def _softmax_dim(x, dim, op: str) -> int:
 
 def softmax(x, dim: int):
     """Softmax along dim (torch.softmax), stable for any finite input."""
-    return SoftmaxFn.apply(x, _softmax_dim(x, dim, "softmax"))
+    return SoftmaxFn.apply(floating(x), _softmax_dim(x, dim, "softmax"))
 
 
 def log_softmax(x, dim: int):
     """log(softmax(x)) along dim (torch.log_softmax), stable for any finite input."""
-    return LogSoftmaxFn.apply(x, _softmax_dim(x, dim, "log_softmax"))
+    return LogSoftmaxFn.apply(floating(x), _softmax_dim(x, dim, "log_softmax"))

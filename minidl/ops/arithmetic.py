@@ -112,7 +112,22 @@ def _binary(fn, a, b, op: str, floating: bool = False):
     except ValueError as e:
         if "broadcast" in str(e):
             broadcast_shapes(_shape(a), _shape(b), op)
-        raise
+        # e.g. "Integers to negative integer powers are not allowed": PyTorch's RuntimeError
+        raise RuntimeError(f"{op}: {e} (operands of shapes {_shape(a)} and {_shape(b)}, "
+                           f"dtype {_dtype(a)})") from None
+
+
+def _dtype(v):
+    return getattr(_data(v), "dtype", type(v).__name__)
+
+
+def _check_integer_divisor(a, b, op: str) -> None:
+    """Integer division by zero: PyTorch raises where NumPy would quietly give 0."""
+    data = _data(b)
+    if getattr(data, "dtype", np.dtype(type(data))).kind in "biu" and \
+            getattr(_data(a), "dtype", np.dtype(type(_data(a)))).kind in "biu" and \
+            bool((get_array_module(data).asarray(data) == 0).any()):
+        raise RuntimeError(f"{op}: ZeroDivisionError (integer division by zero)")
 
 
 class AddFn(ArrayFunction):
@@ -252,6 +267,10 @@ def div(a, b):
 
 def neg(x):
     """-x."""
+    if x.data.dtype == np.bool_:
+        raise RuntimeError("neg: Negation, the `-` operator, on a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
     return NegFn.apply(x)
 
 
@@ -262,6 +281,8 @@ def pow(a, b):
 
 def remainder(a, b):
     """Python-style modulus (torch.remainder)."""
+    a, b = _promote(a, b)
+    _check_integer_divisor(a, b, "remainder")
     return _binary(RemainderFn, a, b, "remainder")
 
 
@@ -300,8 +321,14 @@ def logical_not(x):
 
 def floor_divide(a, b):
     """Floor division; like PyTorch's, it has no gradient."""
+    a, b = _promote(a, b)
+    _check_integer_divisor(a, b, "floor_divide")
     xp = get_array_module(_data(a), _data(b))
-    return _constant(xp.floor_divide(_data(a), _data(b)))
+    try:
+        return _constant(xp.floor_divide(_data(a), _data(b)))
+    except ValueError:
+        broadcast_shapes(_shape(a), _shape(b), "floor_divide")
+        raise
 
 
 class WhereFn(ArrayFunction):
@@ -325,8 +352,8 @@ def where(condition, a, b):
     """Choose from a where condition holds, else from b (torch.where)."""
     cond = _data(condition)
     if getattr(cond, "dtype", None) != np.bool_:
-        raise TypeError(f"where: expected condition to be a bool tensor, got "
-                        f"{getattr(cond, 'dtype', type(cond).__name__)}")
+        raise RuntimeError(f"where: expected condition to be a boolean tensor, got "
+                           f"{getattr(cond, 'dtype', type(cond).__name__)}")
     Tensor = _tensor.Tensor
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):   # two numbers
         dtype = result_type(a, b)
@@ -342,6 +369,11 @@ def where(condition, a, b):
 def masked_fill(x, mask, value):
     """x with `value` where mask is True (Tensor.masked_fill); x keeps its dtype."""
     Tensor = _tensor.Tensor
+    if getattr(_data(mask), "dtype", None) != np.bool_:
+        raise RuntimeError(f"masked_fill only supports boolean masks, but got mask with dtype "
+                           f"{getattr(_data(mask), 'dtype', type(mask).__name__)}")
+    if not isinstance(x, Tensor):
+        raise TypeError(f"masked_fill: expected a Tensor, got {type(x).__name__}")
     if isinstance(value, Tensor):
         if value.ndim:
             raise RuntimeError(f"masked_fill only supports a 0-dimensional value tensor, but "

@@ -67,6 +67,11 @@ def broadcast_to(x, shape: tuple):
     lead = len(shape) - x.ndim
     shape = tuple(x.shape[i - lead] if s == -1 and i >= lead else s
                   for i, s in enumerate(shape))
+    for i, s in enumerate(shape):
+        if s < 0:
+            raise RuntimeError(f"expand: the expanded size of the tensor ({s}) isn't allowed in "
+                               f"a leading, non-existing dimension {i}; target sizes "
+                               f"{shape}, tensor shape {tuple(x.shape)}")
     for i, s in enumerate(x.shape):
         if s != 1 and s != shape[lead + i]:
             raise RuntimeError(f"expand: the expanded size of the tensor ({shape[lead + i]}) "

@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import ArrayFunction
-from ..backend import device_of, get_array_module, to_device as _to_device_array
+from ..backend import (device_of, get_array_module, get_default_dtype,
+                       to_device as _to_device_array)
 from .. import tensor as _tensor
 
 
@@ -150,13 +151,21 @@ class CloneFn(ArrayFunction):
         return grad_out
 
 
-def exp(x): return ExpFn.apply(x)
-def log(x): return LogFn.apply(x)
-def log1p(x): return Log1pFn.apply(x)
-def sqrt(x): return SqrtFn.apply(x)
+def floating(x):
+    """x itself, or as the default float dtype when it is an integer or bool tensor: the
+    float functions (exp, log, sigmoid, ...) give floats for them, as in PyTorch."""
+    if x.data.dtype.kind in "biu":
+        return x.to(get_default_dtype())
+    return x
+
+
+def exp(x): return ExpFn.apply(floating(x))
+def log(x): return LogFn.apply(floating(x))
+def log1p(x): return Log1pFn.apply(floating(x))
+def sqrt(x): return SqrtFn.apply(floating(x))
 def rsqrt(x): return 1 / sqrt(x)
-def sin(x): return SinFn.apply(x)
-def cos(x): return CosFn.apply(x)
+def sin(x): return SinFn.apply(floating(x))
+def cos(x): return CosFn.apply(floating(x))
 def abs(x): return AbsFn.apply(x)
 def clone(x): return CloneFn.apply(x)
 

@@ -17,6 +17,7 @@ from ..backend import get_array_module
 from .. import tensor as _tensor
 from .broadcast import broadcast_to
 from .dims import normalize_dim, normalize_dims
+from .elementwise import floating
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
@@ -135,7 +136,11 @@ def std(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     return var(x, dim, unbiased, keepdim, correction=correction).sqrt()
 
 
-def _check_nonempty(x, dims: tuple, op: str) -> None:
+def _check_nonempty(x, dims: tuple, op: str, full: bool = False) -> None:
+    if full and x.data.size == 0:
+        raise RuntimeError(f"{op}(): Expected reduction dim to be specified for input.numel() "
+                           f"== 0 (shape {tuple(x.shape)}). Specify the reduction dim with the "
+                           "'dim' argument.")
     if x.data.size == 0 or any(x.shape[d] == 0 for d in dims):
         raise IndexError(f"{op}(): Expected reduction dim to have non-zero size, got shape "
                          f"{tuple(x.shape)}")
@@ -144,14 +149,14 @@ def _check_nonempty(x, dims: tuple, op: str) -> None:
 def amax(x, dim=None, keepdim: bool = False):
     """Maximum over dims; ties share the gradient (torch.amax)."""
     dims = normalize_dims(dim, x.ndim, "amax")
-    _check_nonempty(x, dims, "amax")
+    _check_nonempty(x, dims, "amax", full=dim is None)
     return AmaxFn.apply(x, dims, keepdim, True)
 
 
 def amin(x, dim=None, keepdim: bool = False):
     """Minimum over dims; ties share the gradient (torch.amin)."""
     dims = normalize_dims(dim, x.ndim, "amin")
-    _check_nonempty(x, dims, "amin")
+    _check_nonempty(x, dims, "amin", full=dim is None)
     return AmaxFn.apply(x, dims, keepdim, False)
 
 
@@ -160,6 +165,7 @@ def _max_or_min(x, dim, keepdim, largest: bool, op: str):
         from .arithmetic import maximum, minimum
         return maximum(x, dim) if largest else minimum(x, dim)
     if dim is None:
+        _check_nonempty(x, (), op, full=True)
         return (amax if largest else amin)(x)
     d = normalize_dim(dim, x.ndim, op)
     _check_nonempty(x, (d,), op)
@@ -204,6 +210,7 @@ def argmin(x, dim=None, keepdim: bool = False):
 
 def logsumexp(x, dim, keepdim: bool = False):
     """log(sum(exp(x))) over dim, shifted by the max so it never overflows."""
+    x = floating(x)
     dims = normalize_dims(dim, x.ndim, "logsumexp")
     shift = amax(x, dims, keepdim=True).detach()
     xp = get_array_module(shift.data)

@@ -268,7 +268,11 @@ def cat(tensors, dim: int = 0):
     """Join tensors along an existing dim (torch.cat)."""
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("cat: expected a non-empty list of Tensors")
+        raise ValueError("cat: expected a non-empty list of Tensors")
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise RuntimeError(f"cat: zero-dimensional tensor (at position {i}) cannot be "
+                               "concatenated")
     ref = tensors[0]
     d = normalize_dim(dim, ref.ndim, "cat")
     for i, t in enumerate(tensors):
@@ -300,6 +304,9 @@ def split(x, split_size, dim: int = 0):
     """Split into pieces of split_size (an int or a list of sizes) along dim."""
     d = normalize_dim(dim, x.ndim, "split")
     n = x.shape[d]
+    if isinstance(split_size, int) and split_size <= 0:
+        raise RuntimeError(f"split: split_size must be positive, got {split_size} (dim {d} of "
+                           f"shape {tuple(x.shape)})")
     sizes = [split_size] * (n // split_size) + ([n % split_size] if n % split_size else []) \
         if isinstance(split_size, int) else list(split_size)
     if sum(sizes) != n:
@@ -315,6 +322,8 @@ def split(x, split_size, dim: int = 0):
 def chunk(x, chunks: int, dim: int = 0):
     """Split into `chunks` nearly equal pieces along dim (torch.chunk)."""
     d = normalize_dim(dim, x.ndim, "chunk")
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     return split(x, max(1, -(-x.shape[d] // chunks)), d)
 
 

@@ -183,7 +183,7 @@ def test_masked_fill_keeps_the_dtype_of_the_tensor():
 
 
 def test_where_needs_a_bool_condition():
-    with pytest.raises(TypeError, match="where: expected condition to be a bool"):
+    with pytest.raises(RuntimeError, match="where: expected condition to be a boolean"):
         minidl.where(minidl.ones(3), minidl.ones(3), minidl.zeros(3))
 
 

@@ -120,3 +120,15 @@ def test_clone_is_a_copy():
     y = minidl.clone(x)
     y.data[0] = 5.0
     assert x.data[0] == 1.0
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "log1p", "sqrt", "rsqrt", "sin", "cos",
+                                  "sigmoid", "tanh"])
+def test_float_functions_of_integer_tensors_give_the_default_float(name):
+    x = minidl.tensor([1, 2])
+    y = getattr(x, name)()
+    assert y.dtype == minidl.float32
+    np.testing.assert_allclose(y.numpy(), getattr(x.float(), name)().numpy())
+    assert minidl.softmax(x, 0).dtype == minidl.float32
+    assert minidl.logsumexp(x, 0).dtype == minidl.float32
+    assert x.abs().dtype == minidl.int64 and x.relu().dtype == minidl.int64

@@ -34,6 +34,9 @@ double = float64
 long = int64
 half = float16
 
+from . import optim
+from .serialization import save, load
+
 __version__ = "0.1.0"
 from . import nn
 from . import data, metrics, utils

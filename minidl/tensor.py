@@ -300,10 +300,10 @@ class Tensor:
         return self._inplace(_ops.expand(src.to(self.dtype), self.shape))
 
     def add_(self, other, alpha=1) -> "Tensor":
-        return self._inplace(_ops.add(self, other if alpha == 1 else _ops.mul(other, alpha)))
+        return self._inplace(_ops.add(self, other, alpha=alpha))
 
     def sub_(self, other, alpha=1) -> "Tensor":
-        return self._inplace(_ops.sub(self, other if alpha == 1 else _ops.mul(other, alpha)))
+        return self._inplace(_ops.sub(self, other, alpha=alpha))
 
     def mul_(self, other) -> "Tensor":
         return self._inplace(_ops.mul(self, other))

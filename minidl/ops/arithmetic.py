@@ -245,14 +245,21 @@ class RemainderFn(ArrayFunction):
         return (grad_out if need_a else None), grad_b                  # dz/da = 1
 
 
+def _scaled(b, alpha):
+    """alpha * b for add/sub: a number stays a number."""
+    if alpha == 1:
+        return b
+    return mul(b, alpha) if isinstance(b, _tensor.Tensor) else b * alpha
+
+
 def add(a, b, alpha=1):
     """a + alpha * b, broadcasting (torch.add)."""
-    return _binary(AddFn, a, b if alpha == 1 else mul(b, alpha), "add")
+    return _binary(AddFn, a, _scaled(b, alpha), "add")
 
 
 def sub(a, b, alpha=1):
     """a - alpha * b, broadcasting (torch.sub)."""
-    return _binary(SubFn, a, b if alpha == 1 else mul(b, alpha), "sub")
+    return _binary(SubFn, a, _scaled(b, alpha), "sub")
 
 
 def mul(a, b):

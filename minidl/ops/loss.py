@@ -19,6 +19,7 @@ from .activation import log_softmax, sigmoid, softmax
 from .elementwise import log, log1p
 
 _REDUCTIONS = ("none", "mean", "sum")
+_BCE_EPS = float(np.float32(1e-12))
 
 
 def _constant(array):
@@ -70,9 +71,9 @@ class BinaryCrossEntropyFn(ArrayFunction):
     def backward(ctx, grad_out):
         x, t = ctx.saved_tensors
         need_x, need_t = ctx.needs_input_grad
-        # dl/dx = (x - t) / (x (1 - x)), the denominator kept >= 1e-12 as PyTorch;
-        # dl/dt = log(1 - x) - log(x) = -logit(x)
-        grad_x = grad_out * (x - t) / (x * (1 - x)).clamp(min=1e-12) if need_x else None
+        # dl/dx = (x - t) / (x (1 - x)), the denominator kept >= PyTorch's EPSILON (1e-12
+        # rounded to float32, as PyTorch stores it); dl/dt = log(1 - x) - log(x) = -logit(x)
+        grad_x = grad_out * (x - t) / (x * (1 - x)).clamp(min=_BCE_EPS) if need_x else None
         grad_t = grad_out * (log1p(-x) - log(x)) if need_t else None
         return grad_x, grad_t
 

@@ -219,7 +219,8 @@ def _t(*shape):
     (lambda: max_pool2d(_t(1, 1, 4, 4), (2, 2, 2)), r"max_pool2d: kernel_size must either be"),
     (lambda: adaptive_avg_pool2d(_t(1, 1, 4, 4), (2, -1)),
      r"adaptive_avg_pool2d: elements of output_size must be greater than or equal to 0"),
-    (lambda: adaptive_avg_pool2d(_t(4, 4), 2), r"adaptive_avg_pool2d: Expected 3D or 4D .*\(4, 4\)"),
+    (lambda: adaptive_avg_pool2d(_t(4, 4), 2),
+     r"adaptive_avg_pool2d: Expected 3D or 4D .*\(4, 4\)"),
 ])
 def test_pool_bad_arguments(call, match):
     with pytest.raises(RuntimeError, match=match):

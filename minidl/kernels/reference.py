@@ -174,21 +174,33 @@ def max_pool2d_forward(x, kernel_size: tuple, stride: tuple, padding: tuple, dil
     # input row / column where each window starts (negative inside the padding)
     top = xp.arange(OH, dtype=np.int64).reshape(OH, 1) * stride[0] - padding[0]
     left = xp.arange(OW, dtype=np.int64).reshape(1, OW) * stride[1] - padding[1]
-    y = xp.full((N, C, OH, OW), _lowest(x.dtype), dtype=x.dtype)
-    indices = xp.full((N, C, OH, OW), -1, dtype=np.int64)
+    y = indices = None
+    maybe_empty = False            # True once a window may still have seen no input (-1)
     for i in range(kernel_size[0]):
         rows = _window_slices(i * dilation[0], OH, stride[0])
         h = top + i * dilation[0]
         for j in range(kernel_size[1]):
             v = x_pad[:, :, rows, _window_slices(j * dilation[1], OW, stride[1])]
             w = left + j * dilation[1]
+            flat = xp.broadcast_to(h * W + w, v.shape)
             inside = (h >= 0) & (h < H) & (w >= 0) & (w < W)            # (OH, OW)
-            take = (indices < 0) | (v > y)          # the first tap inside, then a larger one
+            everywhere = bool(inside.all())
+            if y is None:
+                if everywhere:             # the first tap sees the input in every window
+                    y, indices = v.copy(), flat.copy()
+                    continue
+                y = xp.full(v.shape, _lowest(x.dtype), dtype=x.dtype)
+                indices = xp.full(v.shape, -1, dtype=np.int64)
+                maybe_empty = True
+            take = v > y                   # strictly larger: ties keep the first
             if x.dtype.kind == "f":
                 take |= xp.isnan(v)
-            take &= inside
-            y = xp.where(take, v, y)
-            indices = xp.where(take, h * W + w, indices)
+            if maybe_empty:                # the first tap inside a window always takes it
+                take |= indices < 0
+            if not everywhere:             # padding never competes
+                take &= inside
+            xp.copyto(y, v, where=take)
+            xp.copyto(indices, flat, where=take)
     return y, indices
 
 

@@ -62,6 +62,18 @@ def test_integer_array_indexing(index, as_tensor):
     check_op(lambda x: x[index], [shape], reference=lambda x: x[np_index])
 
 
+@given(st.data())
+def test_integer_array_indexing_over_shapes(data):
+    shape = data.draw(shapes(max_dims=3))
+    dim = data.draw(st.integers(0, len(shape) - 1), label="dim")
+    n = shape[dim]
+    idx = np.array(data.draw(st.lists(st.integers(-n, n - 1), min_size=1, max_size=6),
+                             label="indices"))          # repeats and negatives included
+    index = (slice(None),) * dim + (minidl.tensor(idx),)
+    np_index = (slice(None),) * dim + (idx,)
+    check_op(lambda x: x[index], [shape], reference=lambda x: x[np_index])
+
+
 def test_repeated_indices_accumulate_the_gradient():
     x = minidl.tensor([10.0, 20.0, 30.0], requires_grad=True)
     x[minidl.tensor([0, 0, 2, 0])].sum().backward()
@@ -125,6 +137,23 @@ def test_index_put_gradients_for_tensor_and_value(index):
     # a value that broadcasts into the selected region
     check_op(lambda x, v: index_put(x, index, v), [x_shape, value_shape[-1:] or (1,)],
              reference=ref)
+
+
+@given(st.data())
+def test_index_put_over_shapes(data):
+    shape = data.draw(shapes(max_dims=3))
+    dim = data.draw(st.integers(0, len(shape) - 1), label="dim")
+    n = shape[dim]
+    idx = np.array(data.draw(st.lists(st.integers(-n, n - 1), min_size=1, max_size=n,
+                                      unique_by=lambda i: i % n), label="indices"))
+    index = (slice(None),) * dim + (idx,)
+    value_shape = np.empty(shape)[index].shape
+
+    def ref(x, v):
+        y = x.copy()
+        y[index] = v
+        return y
+    check_op(lambda x, v: index_put(x, index, v), [shape, value_shape], reference=ref)
 
 
 def test_setitem_on_a_non_leaf_is_differentiable():

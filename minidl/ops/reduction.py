@@ -17,7 +17,7 @@ from ..backend import get_array_module
 from .. import tensor as _tensor
 from .broadcast import broadcast_to
 from .dims import normalize_dim, normalize_dims
-from .elementwise import floating
+from .elementwise import clone, floating
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
@@ -168,6 +168,8 @@ def _max_or_min(x, dim, keepdim, largest: bool, op: str):
         _check_nonempty(x, (), op, full=True)
         return (amax if largest else amin)(x)
     d = normalize_dim(dim, x.ndim, op)
+    if x.ndim == 0:                  # a 0-d tensor is its own maximum, at index 0
+        return values_indices(clone(x), argmax(x, d))
     _check_nonempty(x, (d,), op)
     values = MaxDimFn.apply(x, d, keepdim, largest)
     indices = (argmax if largest else argmin)(x, d, keepdim)
@@ -192,6 +194,8 @@ def _arg(x, dim, keepdim, largest: bool, op: str):
         out = get_array_module(data).asarray(idx, dtype=np.int64)
         return _constant(out.reshape((1,) * x.ndim) if keepdim else out)
     d = normalize_dim(dim, x.ndim, op)
+    if x.ndim == 0:
+        return _constant(get_array_module(data).zeros((), dtype=np.int64))
     _check_nonempty(x, (d,), op)
     idx = (data.argmax if largest else data.argmin)(axis=d, keepdims=keepdim)
     # a 1-D input without keepdim gives a NumPy scalar: keep it a 0-d array

@@ -248,3 +248,13 @@ def test_all_any_give_zero_dim_bool_tensors():
     x = minidl.tensor([[True, False], [True, True]])
     assert x.all().item() is False and x.any().item() is True
     assert isinstance(x.all().data, np.ndarray) and x.any().dtype == minidl.bool
+
+
+def test_dim_reductions_of_a_zero_dim_tensor():
+    x = minidl.tensor(2.0, requires_grad=True)
+    values, indices = x.max(0)
+    assert values.shape == () and values.item() == 2.0 and indices.item() == 0
+    assert minidl.min(x, -1, keepdim=True).indices.shape == ()
+    assert x.argmax(0).item() == 0 and x.argmin(-1).dtype == minidl.int64
+    values.backward()
+    assert x.grad.item() == 1.0

@@ -141,7 +141,7 @@ def _check_nonempty(x, dims: tuple, op: str, full: bool = False) -> None:
         raise RuntimeError(f"{op}(): Expected reduction dim to be specified for input.numel() "
                            f"== 0 (shape {tuple(x.shape)}). Specify the reduction dim with the "
                            "'dim' argument.")
-    if x.data.size == 0 or any(x.shape[d] == 0 for d in dims):
+    if any(x.shape[d] == 0 for d in dims):
         raise IndexError(f"{op}(): Expected reduction dim to have non-zero size, got shape "
                          f"{tuple(x.shape)}")
 

@@ -309,6 +309,7 @@ def split(x, split_size, dim: int = 0):
                            f"shape {tuple(x.shape)})")
     sizes = [split_size] * (n // split_size) + ([n % split_size] if n % split_size else []) \
         if isinstance(split_size, int) else list(split_size)
+    sizes = sizes or [0]       # an empty dim splits into one empty piece, as in PyTorch
     if sum(sizes) != n:
         raise RuntimeError(f"split: split sizes {sizes} do not add up to the size {n} of "
                            f"dim {d} (shape {tuple(x.shape)})")

@@ -258,3 +258,14 @@ def test_dim_reductions_of_a_zero_dim_tensor():
     assert x.argmax(0).item() == 0 and x.argmin(-1).dtype == minidl.int64
     values.backward()
     assert x.grad.item() == 1.0
+
+
+def test_reductions_over_non_empty_dims_of_an_empty_tensor():
+    x = minidl.ones(0, 3, requires_grad=True)
+    assert x.amax(1).shape == (0,) and x.max(1).indices.shape == (0,)
+    assert minidl.logsumexp(x, 1).shape == (0,)
+    assert x.sum(0).tolist() == [0.0, 0.0, 0.0]
+    x.amax(1).sum().backward()
+    assert x.grad.shape == (0, 3)
+    with pytest.raises(IndexError, match="amax.*non-zero size"):
+        x.amax(0)

@@ -192,3 +192,8 @@ def test_pad_order_is_last_dim_first():
     y = pad(x, (1, 2, 3, 0))     # last dim: 1 left, 2 right; the one before: 3 top, 0 bottom
     assert y.shape == (4, 5)
     np.testing.assert_array_equal(y.numpy()[3], [0, 1, 1, 0, 0])
+
+
+def test_split_of_an_empty_dim_gives_one_empty_piece():
+    pieces = minidl.ones(0, 3).split(2)
+    assert len(pieces) == 1 and pieces[0].shape == (0, 3)

@@ -311,8 +311,10 @@ class Digits(_ImageDataset):
         A folder holding its own `digits.csv.gz` (64 pixel columns then the label), used
         instead of scikit-learn's copy.
     train : bool
-        The first 1437 samples (80%), or the last 360 as the test split: a fixed split in
-        file order.
+        The training split (1438 samples, 80%) or the test split (359): every fifth sample
+        in file order (index % 5 == 4) is a test sample. The file is ordered by writer, so
+        an interleaved split spreads every writer over both parts; taking the last 20% as
+        the test set would test only on unseen writers (about 5 points less accuracy).
     transform : callable, optional
         Applied to the image, here already a float32 Tensor (1, 8, 8) in [0, 1] (pixels
         0..16 divided by 16), unlike MNIST's raw image.
@@ -325,7 +327,7 @@ class Digits(_ImageDataset):
     """
 
     filename = "digits.csv.gz"
-    num_train = 1437
+    test_every = 5
     classes = [str(d) for d in range(10)]
     _default_transform = _Identity()
 
@@ -345,7 +347,8 @@ class Digits(_ImageDataset):
         if table.shape[1] != 65:
             raise ValueError(f"{path}: expected 65 columns (64 pixels and a label), got "
                              f"{table.shape[1]}")
-        part = slice(0, self.num_train) if train else slice(self.num_train, None)
+        is_test = np.arange(len(table)) % self.test_every == self.test_every - 1
+        part = ~is_test if train else is_test
         self.data = table[part, :64].reshape(-1, 8, 8).astype(np.uint8)
         self.targets = table[part, 64].astype(np.int64)
 

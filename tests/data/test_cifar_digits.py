@@ -122,8 +122,8 @@ def _needs_sklearn():
 def test_digits_from_scikit_learns_file():
     _needs_sklearn()
     train, test = Digits(train=True), Digits(train=False)
-    assert len(train) == 1437 and len(test) == 360
-    assert train.data.shape == (1437, 8, 8) and train.data.dtype == np.uint8
+    assert len(train) == 1438 and len(test) == 359
+    assert train.data.shape == (1438, 8, 8) and train.data.dtype == np.uint8
     assert train.data.max() == 16 and train.targets.dtype == np.int64
     assert np.bincount(np.concatenate([train.targets, test.targets])).tolist() == \
         [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]        # sklearn's documented counts
@@ -132,10 +132,13 @@ def test_digits_from_scikit_learns_file():
     np.testing.assert_array_equal(image.data[0], train.data[0] / np.float32(16))
     sklearn_datasets = pytest.importorskip("sklearn.datasets")
     ref = sklearn_datasets.load_digits()
-    np.testing.assert_array_equal(np.concatenate([train.data, test.data]), ref.images)
-    np.testing.assert_array_equal(np.concatenate([train.targets, test.targets]), ref.target)
-    xb, yb = next(iter(DataLoader(test, batch_size=360)))
-    assert xb.shape == (360, 1, 8, 8) and xb.dtype == np.float32 and yb.dtype == np.int64
+    is_test = np.arange(1797) % 5 == 4              # every fifth sample is a test sample
+    np.testing.assert_array_equal(train.data, ref.images[~is_test])
+    np.testing.assert_array_equal(test.data, ref.images[is_test])
+    np.testing.assert_array_equal(train.targets, ref.target[~is_test])
+    np.testing.assert_array_equal(test.targets, ref.target[is_test])
+    xb, yb = next(iter(DataLoader(test, batch_size=359)))
+    assert xb.shape == (359, 1, 8, 8) and xb.dtype == np.float32 and yb.dtype == np.int64
 
 
 def test_digits_transform_gets_scaled_tensor_and_root_override(tmp_path):

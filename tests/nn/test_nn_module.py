@@ -277,3 +277,22 @@ def test_parameter_basics():
     assert type(p * 2) is minidl.Tensor                  # results are plain tensors
     with pytest.raises(RuntimeError, match="floating point"):
         nn.Parameter(minidl.tensor([1, 2]))
+
+
+@pytest.mark.gpu
+def test_cuda_moves_parameters_buffers_and_loads_host_state():
+    from minidl import backend
+    if not backend.has_cupy():
+        pytest.skip("needs CuPy and a CUDA device")
+    net = Net()
+    host_state = {k: v.numpy().copy() for k, v in net.state_dict().items()}
+    weight = net.block.fc.weight
+    assert net.cuda() is net and net.block.fc.weight is weight
+    assert all(str(t.device) == "cuda:0" for t in net.state_dict().values())
+    net.load_state_dict(host_state)
+    y = net(minidl.randn(4, 3).cuda())
+    y.sum().backward()
+    assert str(weight.grad.device) == "cuda:0"
+    net.cpu()
+    for k, v in net.state_dict().items():
+        np.testing.assert_array_equal(v.numpy(), host_state[k], err_msg=k)

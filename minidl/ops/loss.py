@@ -235,7 +235,7 @@ def _cross_entropy_probs(input, target, weight, reduction: str, label_smoothing:
     if w is not None:
         along = [1] * input.ndim
         along[dim] = n_classes
-        q = q * _constant(w.reshape(along))
+        q = q * _constant(w.reshape(along).astype(input.dtype, copy=False))
     loss = SoftmaxCrossEntropyFn.apply(input, q, dim)
     return _reduce(loss, reduction, input.data.size / n_classes)
 

@@ -226,7 +226,10 @@ def test_binary_cross_entropy_with_logits_is_stable_for_huge_logits():
 def test_losses_keep_float32():
     x = minidl.randn(4, 3, requires_grad=True)
     t = minidl.tensor([0, 2, 1, 1])
-    for loss in (cross_entropy(x, t, label_smoothing=0.1), nll_loss(x, t), mse_loss(x, x * 0),
+    w = minidl.tensor(np.ones(3))                       # a float64 weight: still float32
+    probs = minidl.tensor(np.full((4, 3), 1 / 3, dtype=np.float32))
+    for loss in (cross_entropy(x, t, w, label_smoothing=0.1), cross_entropy(x, probs, w),
+                 nll_loss(x, t, w), mse_loss(x, x * 0),
                  binary_cross_entropy_with_logits(x, x.detach().sigmoid())):
         assert loss.dtype == np.float32
         (gx,) = grad(loss, (x,))

@@ -12,64 +12,11 @@ import numpy as np
 from ..autograd.function import ArrayFunction
 from ..backend import get_array_module, get_default_dtype
 from .. import tensor as _tensor
-from .dims import broadcast_shapes
+from .dims import broadcast_shapes, result_type
 
 
 def _shape(v) -> tuple:
     return tuple(np.shape(v.data if isinstance(v, _tensor.Tensor) else v))
-
-
-# PyTorch's type promotion. Operands rank as dimensioned tensors > 0-d tensors > Python
-# numbers; a lower rank changes the result dtype only when it is of a higher category
-# (bool < integer < floating), e.g. int32 tensor + int64 0-d tensor -> int32, but
-# int tensor + 2.5 -> the default float dtype. NumPy alone would give int64 and float64.
-_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
-
-
-def _promote_types(x, y):
-    if x is None or y is None:
-        return y if x is None else x
-    cx, cy = _CATEGORY[x.kind], _CATEGORY[y.kind]
-    if cx != cy:
-        return x if cx > cy else y
-    return np.promote_types(x, y)
-
-
-def _combine(higher, lower):
-    """torch's combine_categories: the lower rank wins only with a higher category."""
-    if higher is None:
-        return lower
-    if lower is None or _CATEGORY[higher.kind] >= 2:
-        return higher
-    if higher.kind == "b" or _CATEGORY[lower.kind] >= 2:
-        return _promote_types(higher, lower)
-    return higher
-
-
-def _scalar_dtype(v) -> np.dtype:
-    if isinstance(v, (bool, np.bool_)):
-        return np.dtype(np.bool_)
-    if isinstance(v, (int, np.integer)):
-        return np.dtype(np.int64)
-    if isinstance(v, complex):
-        return np.dtype(np.complex128)
-    return get_default_dtype()
-
-
-def result_type(*operands) -> np.dtype:
-    """The dtype PyTorch gives an op on these Tensors and numbers (torch.result_type)."""
-    dim = zero = number = None
-    for v in operands:
-        data = v.data if isinstance(v, _tensor.Tensor) else v
-        if isinstance(data, np.ndarray) or (hasattr(data, "dtype") and hasattr(data, "ndim")
-                                             and not isinstance(data, np.generic)):
-            if data.ndim:
-                dim = _promote_types(dim, data.dtype)
-            else:
-                zero = _promote_types(zero, data.dtype)
-        else:
-            number = _promote_types(number, _scalar_dtype(data))
-    return _combine(dim, _combine(zero, number))
 
 
 def _to_dtype(v, dtype):

@@ -12,9 +12,8 @@ import numpy as np
 from ..autograd.function import ArrayFunction
 from ..backend import get_array_module
 from .. import tensor as _tensor
-from .arithmetic import result_type
 from .broadcast import broadcast_to
-from .dims import normalize_dim, normalize_dims
+from .dims import normalize_dim, normalize_dims, result_type
 
 
 class ReshapeFn(ArrayFunction):

@@ -132,6 +132,14 @@ def test_clamp_with_tensor_bounds_gives_them_gradients():
     assert hi.grad.item() == 1.0
 
 
+@given(shapes())
+def test_clamp_with_tensor_bounds(shape):
+    # bounds in [-1, -0.5] and [0.5, 1]: x rarely lands within eps of them
+    check_op(lambda x, lo, hi: minidl.clamp(x, lo, hi), [shape, shape[-1:], ()],
+             low=[-2.0, -1.0, 0.5], high=[2.0, -0.5, 1.0],
+             reference=lambda x, lo, hi: np.minimum(np.maximum(x, lo), hi))
+
+
 def test_clamp_needs_a_bound():
     with pytest.raises(RuntimeError, match="clamp: at least one"):
         minidl.ones(3).clamp()

@@ -4,7 +4,6 @@ repeat, cat/stack, split/chunk, pad.
 Forward vs NumPy, gradcheck and gradgradcheck in float64 over Hypothesis shapes and dims.
 """
 import numpy as np
-import pytest
 from hypothesis import given, strategies as st
 
 import minidl

@@ -30,20 +30,25 @@ def _to_dtype(v, dtype):
     return v
 
 
+_FLOATS = frozenset(np.dtype(t) for t in (np.float16, np.float32, np.float64))
+
+
 def _promote(a, b, floating: bool = False):
     """Cast a and b to their PyTorch result dtype (the default float if `floating` and the
     result would be integral, as true division needs)."""
+    # fast exits for the common cases (this runs on every binary op): two tensors of one
+    # dtype, or a float tensor with a Python number, which NumPy already treats as weak
     Tensor = _tensor.Tensor
-    if isinstance(a, Tensor) and isinstance(b, Tensor):
-        same = a.data.dtype == b.data.dtype   # the common case: nothing to decide
-        if same and not (floating and a.data.dtype.kind not in "fc"):
+    if isinstance(a, Tensor):
+        ta = a.data.dtype
+        if isinstance(b, Tensor):
+            tb = b.data.dtype
+            if (ta is tb or ta == tb) and (not floating or ta in _FLOATS):
+                return a, b
+        elif type(b) in (float, int) and ta in _FLOATS:
             return a, b
-    elif isinstance(a, Tensor) and type(b) in (float, int):
-        if a.data.dtype.kind == "f":          # a weak Python number keeps a float dtype
-            return a, b
-    elif isinstance(b, Tensor) and type(a) in (float, int):
-        if b.data.dtype.kind == "f":
-            return a, b
+    elif isinstance(b, Tensor) and type(a) in (float, int) and b.data.dtype in _FLOATS:
+        return a, b
     dtype = result_type(a, b)
     if floating and dtype.kind not in "fc":
         dtype = get_default_dtype()

@@ -277,6 +277,11 @@ class Tensor:
     # ---- in place (on data; allowed where PyTorch allows it) ----
     def _inplace(self, result: "Tensor") -> "Tensor":
         """Make this tensor hold `result`: new data and, under grad mode, its history."""
+        if result.data.dtype != self.data.dtype:     # an in-place op keeps the dtype
+            if not np.can_cast(result.data.dtype, self.data.dtype, "same_kind"):
+                raise RuntimeError(f"result type {_dtype_name(result.data.dtype)} can't be cast "
+                                   f"to the desired output type {_dtype_name(self.data.dtype)}")
+            result = result.to(self.data.dtype)
         if STATE.enabled and (self.requires_grad or result.requires_grad):
             if self.grad_fn is None and self.requires_grad:
                 raise RuntimeError("a leaf Variable that requires grad is being used in an "

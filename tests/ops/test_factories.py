@@ -218,3 +218,20 @@ def test_in_place_on_a_non_leaf_is_recorded():
     y.mul_(x)         # y = 3x^2
     y.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [6.0, 12.0])
+
+
+def test_in_place_ops_keep_the_dtype():
+    x = minidl.tensor([1, 2])
+    with pytest.raises(RuntimeError, match="float32 can't be cast.*int64"):
+        x += 2.5
+    x += 2
+    assert x.dtype == minidl.int64 and x.tolist() == [3, 4]
+    y = minidl.ones(2)
+    y += minidl.ones(2, dtype=minidl.float64)          # float64 into float32: allowed
+    assert y.dtype == minidl.float32
+    w = minidl.ones(2, requires_grad=True)
+    z = w * 1
+    z += minidl.ones(2, dtype=minidl.float64)          # recorded, and still float32
+    assert z.dtype == minidl.float32 and z.grad_fn is not None
+    z.sum().backward()
+    assert w.grad.dtype == minidl.float32

@@ -315,8 +315,8 @@ def where(condition, a, b):
                            f"{getattr(cond, 'dtype', type(cond).__name__)}")
     Tensor = _tensor.Tensor
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):   # two numbers
-        dtype = result_type(a, b)
-        a, b = _constant(np.asarray(a, dtype)), _constant(np.asarray(b, dtype))
+        dtype, xp = result_type(a, b), get_array_module(cond)
+        a, b = _constant(xp.asarray(a, dtype)), _constant(xp.asarray(b, dtype))
     a, b = _promote(a, b)
     try:
         return WhereFn.apply(condition, a, b)

@@ -1,121 +1,147 @@
 """Pooling on the CPU: one fused Numba pass per window, parallel over (sample, channel) planes.
 
 Twins of reference.max_pool2d_forward/backward and avg_pool2d_forward/backward (same
-signatures and results). Each window is read once straight from the input, padding is a
-bounds check, and max-pooling records the flat index of the winner as it goes: no padded
-copy, no temporary per kernel tap.
+signatures and results). Each window is read once straight from the input; which kernel
+taps fall inside the input (padding) is computed once per output row and column, so the
+window loops hold no bounds checks; max-pooling records the flat index of the winner as it
+goes. No padded copy, no temporary per kernel tap. Each kernel is compiled twice (`_twins`):
+parallel over (sample, channel) planes for large inputs, serial for small ones.
 """
 from __future__ import annotations
 
+import numba
 import numpy as np
 from numba import njit, prange
 
 from .reference import pool_output_size
 
 
-@njit(parallel=True, cache=True)
-def _max_pool(x, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW):
+def _twins(fn):
+    """Compile `fn` twice: parallel over planes for big inputs, serial for small ones
+    (starting a parallel region costs more than a small plane's work)."""
+    return njit(parallel=True, cache=True)(fn), njit(cache=True)(fn)
+
+
+def _pick(twins, x):
+    return twins[0] if x.size >= PARALLEL_MIN and numba.get_num_threads() > 1 else twins[1]
+
+
+PARALLEL_MIN = 1 << 17      # elements; below this one thread is faster
+
+
+@njit(cache=True)
+def _taps(O, S, P, D, K, size):
+    """For each output position o, the kernel taps [lo, hi) that land inside the input.
+    Computed once per call, so the window loops need no bounds checks or divisions."""
+    lo = np.empty(O, np.int64)
+    hi = np.empty(O, np.int64)
+    for o in range(O):
+        start = o * S - P
+        lo[o] = 0 if start >= 0 else (-start + D - 1) // D
+        hi[o] = max(lo[o], min(K, (size - 1 - start) // D + 1)) if size - 1 - start >= 0 \
+            else lo[o]
+    return lo, hi
+
+
+def _max_pool_loops(x, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW):
     N, C, H, W = x.shape
     y = np.empty((N, C, OH, OW), dtype=x.dtype)
     indices = np.empty((N, C, OH, OW), dtype=np.int64)
+    i_lo, i_hi = _taps(OH, SH, PH, DH, KH, H)
+    j_lo, j_hi = _taps(OW, SW, PW, DW, KW, W)
     for t in prange(N * C):
-        n = t // C
-        c = t % C
-        plane = x[n, c]
+        plane = x[t // C, t % C]
+        y_plane = y[t // C, t % C]
+        at_plane = indices[t // C, t % C]
         for oh in range(OH):
+            h0 = oh * SH - PH
             for ow in range(OW):
+                w0 = ow * SW - PW
                 best = -np.inf
-                best_at = -1
-                for i in range(KH):
-                    ih = oh * SH + i * DH - PH
-                    if ih < 0 or ih >= H:
-                        continue
-                    for j in range(KW):
-                        iw = ow * SW + j * DW - PW
-                        if iw < 0 or iw >= W:
-                            continue
+                best_at = -1          # stays -1 for a window wholly in the padding
+                for i in range(i_lo[oh], i_hi[oh]):
+                    ih = h0 + i * DH
+                    for j in range(j_lo[ow], j_hi[ow]):
+                        iw = w0 + j * DW
                         v = plane[ih, iw]
-                        # PyTorch's rule: a larger value or a NaN takes the place; ties keep
-                        # the first; the first valid position wins if every value is -inf
-                        if v > best or np.isnan(v) or best_at < 0:
-                            best = v
-                            best_at = ih * W + iw
-                y[n, c, oh, ow] = best
-                indices[n, c, oh, ow] = best_at
+                        # PyTorch's rule: a larger value or a NaN takes the place, ties
+                        # keep the first; written as selects, not branches
+                        take = (v > best) | (v != v) | (best_at < 0)
+                        best = v if take else best
+                        best_at = ih * W + iw if take else best_at
+                y_plane[oh, ow] = best
+                at_plane[oh, ow] = best_at
     return y, indices
 
 
-@njit(parallel=True, cache=True)
-def _max_pool_backward(grad_y, indices, H, W):
+def _max_pool_backward_loops(grad_y, indices, H, W):
     N, C, OH, OW = grad_y.shape
     grad_x = np.zeros((N, C, H * W), dtype=grad_y.dtype)
     for t in prange(N * C):
-        n = t // C
-        c = t % C
+        g_plane = grad_x[t // C, t % C]
         for oh in range(OH):
             for ow in range(OW):
-                at = indices[n, c, oh, ow]
+                at = indices[t // C, t % C, oh, ow]
                 if at >= 0:          # -1: a window wholly in the padding (its max is -inf)
-                    grad_x[n, c, at] += grad_y[n, c, oh, ow]
+                    g_plane[at] += grad_y[t // C, t % C, oh, ow]
     return grad_x.reshape(N, C, H, W)
 
 
 @njit(cache=True)
-def _window(o, S, P, K, size):
-    """Start and end of a window in the padded input, then clipped to the input."""
-    start = o * S - P
-    end = min(start + K, size + P)
-    return start, end, max(start, 0), min(end, size)
+def _avg_windows(O, S, P, K, size, count_include_pad):
+    """Per output position: first and last input index of the window, and its count."""
+    lo = np.empty(O, np.int64)
+    hi = np.empty(O, np.int64)
+    count = np.empty(O, np.int64)
+    for o in range(O):
+        start = o * S - P
+        end = min(start + K, size + P)
+        lo[o] = max(start, 0)
+        hi[o] = min(end, size)
+        count[o] = end - start if count_include_pad else hi[o] - lo[o]
+    return lo, hi, count
 
 
-@njit(parallel=True, cache=True)
-def _avg_pool(x, KH, KW, SH, SW, PH, PW, OH, OW, count_include_pad, divisor_override):
+def _avg_pool_loops(x, KH, KW, SH, SW, PH, PW, OH, OW, count_include_pad, divisor_override):
     N, C, H, W = x.shape
     y = np.empty((N, C, OH, OW), dtype=x.dtype)
+    h_lo, h_hi, h_n = _avg_windows(OH, SH, PH, KH, H, count_include_pad)
+    w_lo, w_hi, w_n = _avg_windows(OW, SW, PW, KW, W, count_include_pad)
     for t in prange(N * C):
-        n = t // C
-        c = t % C
+        plane = x[t // C, t % C]
         for oh in range(OH):
-            h0, h1, hs, he = _window(oh, SH, PH, KH, H)
             for ow in range(OW):
-                w0, w1, ws, we = _window(ow, SW, PW, KW, W)
                 total = 0.0
-                for ih in range(hs, he):
-                    for iw in range(ws, we):
-                        total += x[n, c, ih, iw]
-                if divisor_override > 0:
-                    divisor = divisor_override
-                elif count_include_pad:
-                    divisor = (h1 - h0) * (w1 - w0)
-                else:
-                    divisor = (he - hs) * (we - ws)
-                y[n, c, oh, ow] = total / divisor
+                for ih in range(h_lo[oh], h_hi[oh]):
+                    for iw in range(w_lo[ow], w_hi[ow]):
+                        total += plane[ih, iw]
+                divisor = divisor_override if divisor_override > 0 else h_n[oh] * w_n[ow]
+                y[t // C, t % C, oh, ow] = total / divisor
     return y
 
 
-@njit(parallel=True, cache=True)
-def _avg_pool_backward(grad_y, H, W, KH, KW, SH, SW, PH, PW, count_include_pad,
-                       divisor_override):
+def _avg_pool_backward_loops(grad_y, H, W, KH, KW, SH, SW, PH, PW, count_include_pad,
+                             divisor_override):
     N, C, OH, OW = grad_y.shape
     grad_x = np.zeros((N, C, H, W), dtype=grad_y.dtype)
+    h_lo, h_hi, h_n = _avg_windows(OH, SH, PH, KH, H, count_include_pad)
+    w_lo, w_hi, w_n = _avg_windows(OW, SW, PW, KW, W, count_include_pad)
     for t in prange(N * C):
-        n = t // C
-        c = t % C
+        g_plane = grad_x[t // C, t % C]
         for oh in range(OH):
-            h0, h1, hs, he = _window(oh, SH, PH, KH, H)
             for ow in range(OW):
-                w0, w1, ws, we = _window(ow, SW, PW, KW, W)
-                if divisor_override > 0:
-                    divisor = divisor_override
-                elif count_include_pad:
-                    divisor = (h1 - h0) * (w1 - w0)
-                else:
-                    divisor = (he - hs) * (we - ws)
-                share = grad_y[n, c, oh, ow] / divisor
-                for ih in range(hs, he):
-                    for iw in range(ws, we):
-                        grad_x[n, c, ih, iw] += share
+                divisor = divisor_override if divisor_override > 0 else h_n[oh] * w_n[ow]
+                share = grad_y[t // C, t % C, oh, ow] / divisor
+                for ih in range(h_lo[oh], h_hi[oh]):
+                    for iw in range(w_lo[ow], w_hi[ow]):
+                        g_plane[ih, iw] += share
     return grad_x
+
+
+_max_pool = _twins(_max_pool_loops)
+_max_pool_backward = _twins(_max_pool_backward_loops)
+_avg_pool = _twins(_avg_pool_loops)
+_avg_pool_backward = _twins(_avg_pool_backward_loops)
 
 
 def _out_hw(x_shape, kernel_size, stride, padding, dilation, ceil_mode):
@@ -128,13 +154,13 @@ def _out_hw(x_shape, kernel_size, stride, padding, dilation, ceil_mode):
 def max_pool2d_forward(x, kernel_size, stride, padding, dilation, ceil_mode):
     """Same contract as reference.max_pool2d_forward: x (N, C, H, W) -> (y, int64 indices)."""
     OH, OW = _out_hw(x.shape, kernel_size, stride, padding, dilation, ceil_mode)
-    return _max_pool(np.ascontiguousarray(x), kernel_size[0], kernel_size[1], stride[0],
+    return _pick(_max_pool, x)(np.ascontiguousarray(x), kernel_size[0], kernel_size[1], stride[0],
                      stride[1], padding[0], padding[1], dilation[0], dilation[1], OH, OW)
 
 
 def max_pool2d_backward(grad_y, indices, x_shape):
     """Same contract as reference.max_pool2d_backward: -> grad_x of x_shape."""
-    return _max_pool_backward(np.ascontiguousarray(grad_y), np.ascontiguousarray(indices),
+    return _pick(_max_pool_backward, grad_y)(np.ascontiguousarray(grad_y), np.ascontiguousarray(indices),
                               x_shape[2], x_shape[3])
 
 
@@ -142,7 +168,7 @@ def avg_pool2d_forward(x, kernel_size, stride, padding, ceil_mode, count_include
                        divisor_override):
     """Same contract as reference.avg_pool2d_forward: x (N, C, H, W) -> y (N, C, OH, OW)."""
     OH, OW = _out_hw(x.shape, kernel_size, stride, padding, (1, 1), ceil_mode)
-    return _avg_pool(np.ascontiguousarray(x), kernel_size[0], kernel_size[1], stride[0],
+    return _pick(_avg_pool, x)(np.ascontiguousarray(x), kernel_size[0], kernel_size[1], stride[0],
                      stride[1], padding[0], padding[1], OH, OW, bool(count_include_pad),
                      int(divisor_override or 0))
 
@@ -150,7 +176,7 @@ def avg_pool2d_forward(x, kernel_size, stride, padding, ceil_mode, count_include
 def avg_pool2d_backward(grad_y, x_shape, kernel_size, stride, padding, ceil_mode,
                         count_include_pad, divisor_override):
     """Same contract as reference.avg_pool2d_backward: grad_y -> grad_x of x_shape."""
-    return _avg_pool_backward(np.ascontiguousarray(grad_y), x_shape[2], x_shape[3],
+    return _pick(_avg_pool_backward, grad_y)(np.ascontiguousarray(grad_y), x_shape[2], x_shape[3],
                               kernel_size[0], kernel_size[1], stride[0], stride[1],
                               padding[0], padding[1], bool(count_include_pad),
                               int(divisor_override or 0))

@@ -97,19 +97,55 @@ def col2im(cols, x_shape: tuple, stride: tuple, padding: tuple, dilation: tuple)
 
 
 # ---- convolution ----
-def conv2d_forward(x, w, stride: tuple, padding: tuple, dilation: tuple, groups: int):
-    """Cross-correlation y = x (*) w, one GEMM per (sample, group).
+def conv2d_gemm(cols, w, groups: int):
+    """The forward GEMM on unfolded columns: y = w @ cols per (sample, group).
 
-    Shapes: x (N, C, H, W), w (OC, C // groups, KH, KW) -> y (N, OC, OH, OW).
+    Shapes: cols (N, C, KH, KW, OH, OW), w (OC, C // groups, KH, KW) -> y (N, OC, OH, OW).
     """
-    N, C = x.shape[:2]
-    OC, Cg, KH, KW = w.shape
+    N, C, KH, KW, OH, OW = cols.shape
+    OC, Cg = w.shape[:2]
     G = groups
-    cols = im2col(x, (KH, KW), stride, padding, dilation)
-    OH, OW = cols.shape[4:]
     cols = cols.reshape(N, G, Cg * KH * KW, OH * OW)
     y = matmul(w.reshape(G, OC // G, Cg * KH * KW), cols)          # (N, G, OC/G, OH*OW)
     return y.reshape(N, OC, OH, OW)
+
+
+def conv2d_gemm_input(grad_y, w, groups: int):
+    """Columns of the input gradient: w^T @ grad_y per (sample, group).
+
+    Shapes: grad_y (N, OC, OH, OW), w (OC, C // groups, KH, KW) -> (N, C, KH, KW, OH, OW).
+    """
+    N, OC, OH, OW = grad_y.shape
+    _, Cg, KH, KW = w.shape
+    G = groups
+    w_t = w.reshape(G, OC // G, Cg * KH * KW).swapaxes(1, 2)         # (G, K, OC/G)
+    cols = matmul(w_t, grad_y.reshape(N, G, OC // G, OH * OW))        # (N, G, K, OH*OW)
+    return cols.reshape(N, G * Cg, KH, KW, OH, OW)
+
+
+def conv2d_gemm_weight(grad_y, cols, w_shape: tuple, groups: int):
+    """The weight gradient from columns: grad_y @ cols^T, summed over the batch.
+
+    Shapes: grad_y (N, OC, OH, OW), cols (N, C, KH, KW, OH, OW) -> w_shape.
+    """
+    N, OC, OH, OW = grad_y.shape
+    _, Cg, KH, KW = w_shape
+    G = groups
+    cols = cols.reshape(N, G, Cg * KH * KW, OH * OW).swapaxes(2, 3)   # (N, G, OH*OW, K)
+    grad_w = matmul(grad_y.reshape(N, G, OC // G, OH * OW), cols)   # (N, G, OC/G, K)
+    return grad_w.sum(axis=0).reshape(w_shape)
+
+
+def conv2d_forward(x, w, stride: tuple, padding: tuple, dilation: tuple, groups: int,
+                   keep_cols: bool = False):
+    """Cross-correlation y = x (*) w: im2col, then one GEMM per (sample, group).
+
+    Shapes: x (N, C, H, W), w (OC, C // groups, KH, KW) -> y (N, OC, OH, OW); with
+    keep_cols, (y, cols) so that the weight gradient can reuse the columns.
+    """
+    cols = im2col(x, tuple(w.shape[2:]), stride, padding, dilation)
+    y = conv2d_gemm(cols, w, groups)
+    return (y, cols) if keep_cols else y
 
 
 def conv2d_backward_input(grad_y, w, x_shape: tuple, stride: tuple, padding: tuple,
@@ -118,28 +154,19 @@ def conv2d_backward_input(grad_y, w, x_shape: tuple, stride: tuple, padding: tup
 
     Shapes: grad_y (N, OC, OH, OW), w (OC, C // groups, KH, KW) -> grad_x x_shape.
     """
-    N, OC, OH, OW = grad_y.shape
-    _, Cg, KH, KW = w.shape
-    G = groups
-    w_t = w.reshape(G, OC // G, Cg * KH * KW).swapaxes(1, 2)         # (G, K, OC/G)
-    cols = matmul(w_t, grad_y.reshape(N, G, OC // G, OH * OW))        # (N, G, K, OH*OW)
-    cols = cols.reshape(N, G * Cg, KH, KW, OH, OW)
-    return col2im(cols, x_shape, stride, padding, dilation)
+    return col2im(conv2d_gemm_input(grad_y, w, groups), x_shape, stride, padding, dilation)
 
 
 def conv2d_backward_weight(grad_y, x, w_shape: tuple, stride: tuple, padding: tuple,
-                           dilation: tuple, groups: int):
+                           dilation: tuple, groups: int, cols=None):
     """dL/dw of conv2d: grad_y @ columns^T, summed over the batch.
 
     Shapes: grad_y (N, OC, OH, OW), x (N, C, H, W) -> grad_w w_shape = (OC, C//groups, KH, KW).
+    `cols`, if given, is im2col of x as the forward computed it (saves unfolding again).
     """
-    N, OC, OH, OW = grad_y.shape
-    _, Cg, KH, KW = w_shape
-    G = groups
-    cols = im2col(x, (KH, KW), stride, padding, dilation)
-    cols = cols.reshape(N, G, Cg * KH * KW, OH * OW).swapaxes(2, 3)   # (N, G, OH*OW, K)
-    grad_w = matmul(grad_y.reshape(N, G, OC // G, OH * OW), cols)   # (N, G, OC/G, K)
-    return grad_w.sum(axis=0).reshape(w_shape)
+    if cols is None:
+        cols = im2col(x, tuple(w_shape[2:]), stride, padding, dilation)
+    return conv2d_gemm_weight(grad_y, cols, w_shape, groups)
 
 
 # ---- max pooling ----

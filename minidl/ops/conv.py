@@ -2,25 +2,21 @@
 
 Conv2dFn's backward calls Conv2dBackwardInputFn and Conv2dBackwardWeightFn; each of
 those has a backward written with the other two, so conv2d can be differentiated to any
-order (gradgradcheck runs through it). The compute lives in `kernels` (see `_kernels`).
+order (gradgradcheck runs through it). The compute is `kernels.reference`: NumPy's
+strided-slice im2col/col2im feeding batched BLAS GEMMs, on NumPy and CuPy arrays alike.
+
+Why no Numba here: three Numba unfold kernels (a "rows" layout feeding one large GEMM, a
+(K, N*OH*OW) layout, and this layout with fused padding, serial and parallel) all ran 2-4x
+slower than NumPy's slice copies on the SimpleCNN and benchmark shapes, and no layout fed
+BLAS better than the batched per-sample GEMM (benchmarks/RESULTS.md). What does pay is
+reusing the forward's columns for the weight gradient (`keep_cols`).
 """
 from __future__ import annotations
 
-import numpy as np
-
 from ..autograd.function import ArrayFunction
-from .. import kernels
 from ..kernels import reference
 from .. import tensor as _tensor
 from .shape import pad as _pad
-
-
-def _kernels(x):
-    """Where conv2d computes: the Numba kernels for CPU arrays when they are switched on,
-    else the plain-NumPy twins (also the CuPy path). The one dispatch point for conv."""
-    if type(x) is np.ndarray and kernels.numba_enabled():
-        return kernels.numba_kernels("conv_numba")
-    return reference
 
 
 class Conv2dFn(ArrayFunction):
@@ -30,16 +26,20 @@ class Conv2dFn(ArrayFunction):
     def forward(ctx, x, w, stride, padding, dilation, groups):
         ctx.save_for_backward(x, w)
         ctx.params = (stride, padding, dilation, groups)
-        return _kernels(x).conv2d_forward(x, w, stride, padding, dilation, groups)
+        # the weight gradient needs im2col(x) again: keep the forward's columns for it
+        y, ctx.cols = reference.conv2d_forward(x, w, stride, padding, dilation, groups,
+                                                 keep_cols=True)
+        return y
 
     @staticmethod
     def backward(ctx, grad_out):
         x, w = ctx.saved_tensors
         need_x, need_w = ctx.needs_input_grad[:2]
+        cols, ctx.cols = ctx.cols, None      # used once; a retained graph unfolds again
         # y = A_w x is linear in x and in w: dL/dx = A_w^T g, dL/dw = sum of g * columns of x
         grad_x = Conv2dBackwardInputFn.apply(grad_out, w, x.shape, *ctx.params) \
             if need_x else None
-        grad_w = Conv2dBackwardWeightFn.apply(grad_out, x, w.shape, *ctx.params) \
+        grad_w = Conv2dBackwardWeightFn.apply(grad_out, x, w.shape, *ctx.params, cols=cols) \
             if need_w else None
         return grad_x, grad_w, None, None, None, None
 
@@ -51,7 +51,7 @@ class Conv2dBackwardInputFn(ArrayFunction):
     def forward(ctx, grad_y, w, x_shape, stride, padding, dilation, groups):
         ctx.save_for_backward(grad_y, w)
         ctx.params = (stride, padding, dilation, groups)
-        return _kernels(grad_y).conv2d_backward_input(grad_y, w, x_shape, stride, padding,
+        return reference.conv2d_backward_input(grad_y, w, x_shape, stride, padding,
                                                       dilation, groups)
 
     @staticmethod
@@ -70,11 +70,11 @@ class Conv2dBackwardWeightFn(ArrayFunction):
     """grad_w = the weight gradient of conv2d for input x and output gradient grad_y."""
 
     @staticmethod
-    def forward(ctx, grad_y, x, w_shape, stride, padding, dilation, groups):
+    def forward(ctx, grad_y, x, w_shape, stride, padding, dilation, groups, cols=None):
         ctx.save_for_backward(grad_y, x)
         ctx.params = (stride, padding, dilation, groups)
-        return _kernels(x).conv2d_backward_weight(grad_y, x, w_shape, stride, padding,
-                                                  dilation, groups)
+        return reference.conv2d_backward_weight(grad_y, x, w_shape, stride, padding,
+                                                  dilation, groups, cols)
 
     @staticmethod
     def backward(ctx, grad_gw):

@@ -1,6 +1,6 @@
 """Every Numba kernel equals its plain-NumPy twin in kernels.reference, over a grid of
-shapes, strides, paddings, dilations and groups (odd sizes, 1x1 kernels), float32 and
-float64; and the switch between them works."""
+shapes, strides, paddings and dilations (odd sizes, 1x1 kernels), float32 and float64,
+in both compiled forms (serial and parallel); and the switch between them works."""
 import itertools
 import subprocess
 import sys
@@ -12,51 +12,17 @@ import minidl
 from minidl import kernels
 from minidl.kernels import reference as ref
 
-conv = pytest.importorskip("minidl.kernels.conv_numba")
 pool = pytest.importorskip("minidl.kernels.pool_numba")
 mm = pytest.importorskip("minidl.kernels.matmul_numba")
 
 TOL = {np.float32: dict(rtol=2e-5, atol=2e-5), np.float64: dict(rtol=1e-11, atol=1e-11)}
 
-CONV_CASES = [  # (N, C, H, W, OC, KH, KW, stride, padding, dilation, groups)
-    (2, 3, 7, 6, 4, 3, 3, (1, 1), (1, 1), (1, 1), 1),
-    (1, 4, 9, 8, 6, 2, 3, (2, 1), (0, 2), (1, 2), 2),
-    (3, 6, 5, 5, 6, 1, 1, (1, 1), (0, 0), (1, 1), 6),     # depthwise 1x1
-    (2, 2, 4, 4, 3, 3, 3, (2, 2), (1, 1), (1, 1), 1),
-    (1, 1, 1, 1, 2, 1, 1, (1, 1), (0, 0), (1, 1), 1),     # 1x1 image, 1x1 kernel
-    (2, 5, 11, 7, 4, 5, 3, (3, 2), (2, 1), (2, 1), 1),
-    (1, 4, 6, 6, 8, 3, 3, (1, 1), (2, 2), (2, 2), 4),
-]
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("case", CONV_CASES)
-def test_conv_kernels_equal_reference(case, dtype):
-    N, C, H, W, OC, KH, KW, s, p, d, g = case
-    rng = np.random.default_rng(hash(case) % 2**32)
-    x = rng.standard_normal((N, C, H, W)).astype(dtype)
-    w = rng.standard_normal((OC, C // g, KH, KW)).astype(dtype)
-    y = conv.conv2d_forward(x, w, s, p, d, g)
-    np.testing.assert_allclose(y, ref.conv2d_forward(x, w, s, p, d, g), **TOL[dtype])
-    assert y.dtype == dtype and y.flags.c_contiguous
-    gy = rng.standard_normal(y.shape).astype(dtype)
-    np.testing.assert_allclose(conv.conv2d_backward_input(gy, w, x.shape, s, p, d, g),
-                               ref.conv2d_backward_input(gy, w, x.shape, s, p, d, g),
-                               **TOL[dtype])
-    np.testing.assert_allclose(conv.conv2d_backward_weight(gy, x, w.shape, s, p, d, g),
-                               ref.conv2d_backward_weight(gy, x, w.shape, s, p, d, g),
-                               **TOL[dtype])
-
-
-def test_im2col_rows_is_reference_im2col_in_row_layout():
-    rng = np.random.default_rng(1)
-    x = rng.standard_normal((2, 3, 6, 5))
-    cols = ref.im2col(x, (3, 2), (2, 1), (1, 1), (1, 2))          # (N, C, KH, KW, OH, OW)
-    N, C, KH, KW, OH, OW = cols.shape
-    rows = conv.im2col_rows(x, 3, 2, 2, 1, 1, 1, 1, 2, OH, OW)
-    np.testing.assert_array_equal(rows, cols.transpose(0, 4, 5, 1, 2, 3).reshape(-1, C * KH * KW))
-    back = conv.col2im_rows(rows, N, C, 6, 5, 3, 2, 2, 1, 1, 1, 1, 2, OH, OW)
-    np.testing.assert_allclose(back, ref.col2im(cols, x.shape, (2, 1), (1, 1), (1, 2)))
+@pytest.fixture(params=["serial", "parallel"], autouse=True)
+def twin(request, monkeypatch):
+    """Run every kernel test with both compiled twins: serial and parallel over planes."""
+    threshold = 1 << 62 if request.param == "serial" else 0
+    monkeypatch.setattr(pool, "PARALLEL_MIN", threshold)
+    return request.param
 
 
 POOL_CASES = [  # (N, C, H, W, kernel, stride, padding, dilation, ceil_mode)

@@ -251,3 +251,16 @@ def test_pool_output_size_matches_definition(size, k, s, p, d):
     for ceil in (False, True):
         assert ref.pool_output_size(size, k, s, p, d, ceil) == _out(size, k, s, p, d, ceil)
     assert ref.conv_output_size(size, k, s, p, d) == _out(size, k, s, p, d)
+
+
+def test_forward_columns_reused_by_the_weight_gradient_give_the_same_result():
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((2, 4, 7, 6))
+    w = rng.standard_normal((6, 2, 3, 2))
+    args = ((2, 1), (1, 0), (1, 2), 2)
+    y, cols = ref.conv2d_forward(x, w, *args, keep_cols=True)
+    np.testing.assert_array_equal(y, ref.conv2d_forward(x, w, *args))
+    np.testing.assert_array_equal(cols, ref.im2col(x, (3, 2), *args[:3]))
+    gy = rng.standard_normal(y.shape)
+    np.testing.assert_allclose(ref.conv2d_backward_weight(gy, x, w.shape, *args, cols=cols),
+                               ref.conv2d_backward_weight(gy, x, w.shape, *args), rtol=1e-12)

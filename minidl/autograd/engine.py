@@ -79,6 +79,7 @@ def _run(roots, root_grads, retain_graph, create_graph, targets=None):
 
     prev_mode = STATE.enabled
     STATE.enabled = create_graph
+    anomaly = STATE.anomaly
     try:
         for node in order:
             grads = buffers.pop(node, None)
@@ -111,7 +112,7 @@ def _run(roots, root_grads, retain_graph, create_graph, targets=None):
                 raise _freed_error(node)
             if node._n_outputs != 1:
                 grads = _complete(node, grads)
-            if STATE.anomaly:
+            if anomaly:
                 grads_in = _checked_backward(node, grads)
             else:
                 grads_in = node.backward(node, *grads)
@@ -126,7 +127,7 @@ def _run(roots, root_grads, retain_graph, create_graph, targets=None):
                 if edge is None or g is None:
                     continue
                 child, nr, shape, dtype = edge
-                if not isinstance(g, Tensor):
+                if type(g) is not Tensor and not isinstance(g, Tensor):
                     g = Tensor._wrap(g, False, None, 0)
                 data = g.data
                 if data.shape != shape:
@@ -137,10 +138,11 @@ def _run(roots, root_grads, retain_graph, create_graph, targets=None):
                 if grads is None:
                     grads = buffers[child] = [None] * child._n_outputs
                 grads[nr] = g if grads[nr] is None else grads[nr] + g
-            if not retain_graph:
-                node._saved = ()
-                node._outputs = None
+            if not retain_graph:           # free what backward needed, once used
                 node._freed = True
+                if node._saved:
+                    node._saved = ()
+                    node._outputs = None
     finally:
         STATE.enabled = prev_mode
 

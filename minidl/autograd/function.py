@@ -35,7 +35,6 @@ class Function:
     _array_forward = False
     # Node state. Defaults live on the class so that creating a node sets only what it uses.
     next_edges = ()           # per input: (node, output_nr, shape, dtype) or None
-    needs_input_grad = ()
     materialize_grads = True
     _saved = ()               # entries: Tensor, _OutputRef, a plain constant, or None
     _to_save = ()
@@ -56,6 +55,11 @@ class Function:
         raise NotImplementedError("a Function subclass must implement backward(ctx, ...)")
 
     # ---- ctx API used inside forward/backward ----
+    @property
+    def needs_input_grad(self) -> tuple:
+        """Per forward argument: does it need a gradient? (from the recorded edges)"""
+        return tuple([edge is not None for edge in self.next_edges])
+
     def save_for_backward(self, *values) -> None:
         """Keep inputs or outputs (Tensors, or arrays in an ArrayFunction) for backward."""
         self._to_save = values
@@ -77,6 +81,8 @@ class Function:
                 f"saved tensors after they have already been freed) in {self.name()}. "
                 "Specify retain_graph=True if you need to backward through the graph a "
                 "second time or access saved tensors after calling backward.")
+        if self._outputs is None:        # no output of this node among them: as stored
+            return self._saved
         out = []
         for entry in self._saved:
             if type(entry) is _OutputRef:   # an output of this very node: rebuilt lazily
@@ -99,20 +105,26 @@ class Function:
         """Run forward on `args` and, when needed, record this node for backward."""
         Tensor = _tensor.Tensor
         ctx = cls.__new__(cls)
-        # one pass over the arguments: raw values for forward, and who needs a gradient
-        fargs, needs, record = [], [], False
+        # one pass over the arguments: raw values for forward and, when grad mode is on,
+        # an edge (node, output_nr, shape, dtype) to each input that requires a gradient
+        enabled = STATE.enabled
+        fargs, edges, record = [], [], False
         for a in args:
             if isinstance(a, Tensor):
-                fargs.append(a.data)
-                if a.requires_grad:
+                data = a.data
+                fargs.append(data)
+                if enabled and a.requires_grad:
                     record = True
-                    needs.append(True)
+                    node = a.grad_fn
+                    if node is None:
+                        edges.append((a._accumulator(), 0, data.shape, data.dtype))
+                    else:
+                        edges.append((node, a._output_nr, data.shape, data.dtype))
                     continue
             else:
                 fargs.append(a)
-            needs.append(False)
-        record = record and STATE.enabled
-        ctx.needs_input_grad = tuple(needs) if record else (False,) * len(args)
+            edges.append(None)
+        ctx.next_edges = edges
 
         if cls._array_forward:
             raw = cls.forward(ctx, *fargs, **kwargs)
@@ -136,18 +148,6 @@ class Function:
                 return Tensor._wrap(arrays[0], False, None, 0)
             return tuple(Tensor._wrap(a, False, None, 0) for a in arrays)
 
-        edges = []
-        for a, need in zip(args, needs):
-            if need:
-                node = a.grad_fn
-                data = a.data
-                if node is None:
-                    edges.append((a._accumulator(), 0, data.shape, data.dtype))
-                else:
-                    edges.append((node, a._output_nr, data.shape, data.dtype))
-            else:
-                edges.append(None)
-        ctx.next_edges = tuple(edges)
         if STATE.anomaly:
             ctx._site = "".join(traceback.format_stack()[:-2][-6:])
         if ctx._to_save:
@@ -155,7 +155,10 @@ class Function:
         if single:
             a = arrays[0]
             if a.dtype.kind in "fc" and not ctx._non_differentiable:
-                return Tensor._wrap(a, True, ctx, 0)
+                out = object.__new__(Tensor)      # Tensor._wrap, inlined on the hot path
+                out.data, out.grad, out.requires_grad, out.grad_fn = a, None, True, ctx
+                out._output_nr, out._hooks, out._acc = 0, None, None
+                return out
             return Tensor._wrap(a, False, None, 0)
 
         ctx._n_outputs = len(arrays)
@@ -170,33 +173,42 @@ class Function:
         return tuple(results)
 
     def _resolve_saved(self, args, outs, arrays) -> None:
-        """Turn what forward saved into graph-connected Tensors (or output indices)."""
+        """Turn what forward saved into graph-connected Tensors (or output references)."""
         Tensor = _tensor.Tensor
         saved = []
         for v in self._to_save:
-            if v is None:
-                saved.append(None)
+            if v is None or type(v) in _PLAIN:      # nothing, or a Python number: as is
+                saved.append(v)
                 continue
             entry = None
-            for i, o in enumerate(outs):
-                if v is o:
-                    entry = _OutputRef(i)
-                    self._outputs = arrays
-                    break
-            if entry is None:
-                for a in args:
-                    if isinstance(a, Tensor) and (v is a or v is a.data):
+            for a in args:
+                if type(a) is Tensor or isinstance(a, Tensor):
+                    if v is a.data or v is a:
                         # a leaf is kept itself; a non-leaf as a snapshot of (data, grad_fn),
                         # so an in-place op that later rebinds the input cannot change it
-                        entry = a if a.grad_fn is None else Tensor._wrap(
-                            a.data, a.requires_grad, a.grad_fn, a._output_nr)
+                        if a.grad_fn is None:
+                            entry = a
+                        else:
+                            entry = object.__new__(Tensor)      # Tensor._wrap, inlined
+                            entry.data, entry.grad, entry.requires_grad = a.data, None, True
+                            entry.grad_fn, entry._output_nr = a.grad_fn, a._output_nr
+                            entry._hooks = entry._acc = None
                         break
-            if entry is None:   # a constant: Tensors and plain numbers kept as they are
+            if entry is None:
+                for i, o in enumerate(outs):
+                    if v is o:
+                        entry = _OutputRef(i)
+                        self._outputs = arrays
+                        break
+            if entry is None:   # a constant: Tensors and plain values kept as they are
                 entry = v if isinstance(v, Tensor) or not hasattr(v, "dtype") else \
                     Tensor._wrap(_as_array(v), False, None, 0)
             saved.append(entry)
         self._saved = tuple(saved)
         self._to_save = ()
+
+
+_PLAIN = (float, int, bool, complex)
 
 
 class _OutputRef:

@@ -55,10 +55,17 @@ def _promote(a, b, floating: bool = False):
     return _to_dtype(a, dtype), _to_dtype(b, dtype)
 
 
+_NUMBERS = (float, int)
+
+
 def _binary(fn, a, b, op: str, floating: bool = False):
     """Apply a broadcasting binary Function after PyTorch's type promotion, turning
     NumPy's broadcast error into ours."""
-    a, b = _promote(a, b, floating)
+    # fast path, inlined (this runs for every binary op, backward passes included): a float
+    # tensor with a Python number, which NumPy already treats as PyTorch does
+    Tensor = _tensor.Tensor
+    if not (type(a) is Tensor and type(b) in _NUMBERS and a.data.dtype in _FLOATS):
+        a, b = _promote(a, b, floating)
     try:
         return fn.apply(a, b)
     except ValueError as e:

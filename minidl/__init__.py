@@ -19,7 +19,8 @@ from .ops import (add, sub, mul, div, neg, pow, remainder, floor_divide, eq, ne,
                   abs, sign, sum, mean, var, std, max, min, amax, amin, argmax, argmin,
                   logsumexp, norm, relu, sigmoid, tanh, softmax, log_softmax, reshape,
                   flatten, squeeze, unsqueeze, permute, transpose, t, cat, stack, split, chunk,
-                  matmul, broadcast_to, clone, masked_fill)
+                  matmul, broadcast_to, clone, masked_fill, prod)
+from . import kernels
 
 float32 = _np.dtype("float32")
 float64 = _np.dtype("float64")
@@ -34,9 +35,7 @@ double = float64
 long = int64
 half = float16
 
-from . import optim
+from . import nn, optim, data, metrics, utils
 from .serialization import save, load
 
 __version__ = "0.1.0"
-from . import nn
-from . import data, metrics, utils

@@ -23,7 +23,7 @@ def train_minidl(dataset: str, root: Path, epochs: int, seed: int) -> dict:
 
     cfg = Config(model="simplecnn", dataset=dataset, data_dir=str(root), epochs=epochs,
                  batch_size=64, lr=1e-3, seed=seed, out=f"/tmp/minidl-acc-{dataset}-{seed}")
-    result = Trainer(cfg, log=lambda *a: None).fit()
+    result = Trainer(cfg, log=lambda *a: None, progress=False).fit()
     return {"accuracy": [h["test_accuracy"] for h in result["history"]],
             "seconds": [h["seconds"] for h in result["history"]]}
 

@@ -75,8 +75,12 @@ def build_model(cfg: Config, sample_shape: tuple, num_classes: int):
     return zoo.MLP(int(np.prod(sample_shape)), 128, num_classes)
 
 
-def _progress(total: int, desc: str):
-    """A tqdm bar when tqdm is installed and output is a terminal-like stream, else None."""
+def _progress(total: int, desc: str, enabled: bool | None):
+    """A tqdm bar (enabled=None: when stdout is a terminal and tqdm is installed), else None."""
+    if enabled is None:
+        enabled = sys.stdout.isatty()
+    if not enabled:
+        return None
     try:
         from tqdm import tqdm
     except ImportError:
@@ -103,8 +107,9 @@ def evaluate(model, dataset, batch_size: int = 1000) -> tuple:
 class Trainer:
     """One run: `Trainer(cfg).fit()`; `Trainer(cfg, resume=True)` continues a checkpoint."""
 
-    def __init__(self, cfg: Config, resume: bool = False, log=print):
-        self.cfg, self.log = cfg, log
+    def __init__(self, cfg: Config, resume: bool = False, log=print,
+                 progress: bool | None = None):
+        self.cfg, self.log, self.progress = cfg, log, progress
         self.out = Path(cfg.out)
         self.out.mkdir(parents=True, exist_ok=True)
         creation.manual_seed(cfg.seed)
@@ -177,7 +182,8 @@ class Trainer:
         if done == 0:
             self.history.append({"epoch": self.epoch + 1, "loss_sum": 0.0, "samples": 0})
         record = self.history[-1]
-        bar = _progress(len(self.loader), f"epoch {self.epoch + 1}/{self.cfg.epochs}")
+        bar = _progress(len(self.loader), f"epoch {self.epoch + 1}/{self.cfg.epochs}",
+                        self.progress)
         if bar is not None:
             bar.update(done)
         for images, labels in batches:

@@ -1,7 +1,7 @@
 """Parameter: a Tensor that a Module registers as one of its learnable weights."""
 from __future__ import annotations
 
-from ..tensor import Tensor, _infer_array
+from ..tensor import Tensor
 
 
 class Parameter(Tensor):
@@ -25,15 +25,7 @@ class Parameter(Tensor):
         if data is None:
             from ..creation import empty
             data = empty(0)
-        self.data = data.data if isinstance(data, Tensor) else _infer_array(data)
-        self.grad = None
-        self.grad_fn = None
-        self._output_nr = 0
-        self._hooks = None
-        self._acc = None
-        self.requires_grad = False
-        if requires_grad:
-            self.requires_grad_(True)
+        super().__init__(data, requires_grad=requires_grad)   # a Tensor's array is shared
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()

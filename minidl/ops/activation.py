@@ -8,6 +8,7 @@ from __future__ import annotations
 from ..autograd.function import ArrayFunction
 from ..backend import get_array_module
 from .. import tensor as _tensor
+from .arithmetic import MulFn
 from .dims import normalize_dim
 from .elementwise import floating
 from .reduction import sum as _sum
@@ -29,7 +30,9 @@ class ReLUFn(ArrayFunction):
     @staticmethod
     def backward(ctx, grad_out):
         (y,) = ctx.saved_tensors
-        return grad_out * _constant(y.data > 0)    # d relu/dx = 1 where x > 0, else 0
+        # d relu/dx = 1 where x > 0, else 0. MulFn directly: a float times a bool mask is
+        # already float in NumPy (PyTorch's promotion too), so no cast of the mask is needed
+        return MulFn.apply(grad_out, _constant(y.data > 0))
 
 
 class LeakyReLUFn(ArrayFunction):

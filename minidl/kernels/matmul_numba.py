@@ -7,7 +7,8 @@ contiguous, so LLVM turns it into SIMD multiply-adds; written as `C[i, j] += A[i
 B[k, j]` it does not vectorise and runs about 10x slower.
 
 It does not beat a tuned BLAS (which adds register blocking, packing and hand-written
-micro-kernels); `ops.linalg` measures and sends each product to the faster one.
+micro-kernels) except on tiny products, where BLAS's call overhead dominates: `ops.linalg`
+sends each product to the faster one by a measured size threshold.
 """
 from __future__ import annotations
 
@@ -44,6 +45,11 @@ def gemm(a, b):
                         for j in range(c_tile.shape[0]):
                             c_tile[j] += a_ik * b_tile[j]
     return c
+
+
+# The same loops compiled without threads: for tiny products, where starting a parallel
+# region costs more than the product itself.
+gemm_serial = njit(cache=True, fastmath=True)(gemm.py_func)
 
 
 def matmul(a, b):

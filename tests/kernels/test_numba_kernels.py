@@ -133,3 +133,16 @@ def test_missing_numba_warns_and_falls_back(monkeypatch):
         assert not kernels.numba_enabled()
     x = minidl.tensor(np.ones((1, 1, 4, 4)))
     assert minidl.ops.max_pool2d(x, 2).shape == (1, 1, 2, 2)     # plain NumPy kernels run
+
+
+@pytest.mark.parametrize("m,k,n", [(1, 1, 1), (2, 3, 4), (8, 8, 8)])
+def test_serial_gemm_and_the_dispatch_agree_with_blas(m, k, n):
+    from minidl.ops import linalg
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((m, k))
+    b = rng.standard_normal((k, n))
+    np.testing.assert_allclose(mm.gemm_serial(a, b), a @ b, rtol=1e-12)
+    assert m * k * n <= linalg.NUMBA_GEMM_MAX          # these go to the Numba GEMM
+    np.testing.assert_allclose(linalg._matmul_kernel(a, b), a @ b, rtol=1e-12)
+    big = rng.standard_normal((16, 16))
+    np.testing.assert_array_equal(linalg._matmul_kernel(big, big), big @ big)  # BLAS

@@ -3,16 +3,19 @@
     python benchmarks/run.py                 # all workloads, 1 and 2 threads -> RESULTS.md
     python benchmarks/run.py --quick         # fewer repeats, for a smoke run
 
-Each thread count runs in its own worker process (BLAS, Numba and PyTorch pools all set to
-that count before anything imports); inside it the three contestants are timed
-interleaved, step for step, and the median of the repeats is kept. Peak memory, import
-time and first-step time run one fresh process per measurement. The Markdown table is
-printed and written to benchmarks/RESULTS.md (with the machine and versions).
+Each contestant runs in its own long-lived worker process (benchmarks/workloads.py), with
+BLAS, Numba and PyTorch thread pools all set to the thread count before anything imports:
+one process per framework, so no two thread pools spin against each other in one process.
+The workers are driven call by call, interleaved (numba, numpy, torch, numba, ...), and the
+median of the repeats is kept. Peak memory, import time and first-step time run one fresh
+process per measurement. The Markdown table is printed and written to
+benchmarks/RESULTS.md (with the machine and versions).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import os
 import platform
 import subprocess
@@ -42,6 +45,58 @@ def _run_json(args: list, env: dict, timeout: int = 1800) -> dict:
     if out.returncode != 0:
         raise RuntimeError(f"benchmark worker failed:\n{out.stderr[-4000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+class Worker:
+    """A workloads.py process for one contestant, asked for one measurement at a time."""
+
+    def __init__(self, framework: str, env: dict):
+        self.proc = subprocess.Popen([sys.executable, str(HERE / "workloads.py"), framework],
+                                     env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True, cwd=HERE.parent)
+        self.names = set(self._read()["ready"])
+
+    def _read(self) -> dict:
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"benchmark worker exited with {self.proc.wait()}")
+        return json.loads(line)
+
+    def measure(self, name: str) -> float:
+        self.proc.stdin.write(name + "\n")
+        self.proc.stdin.flush()
+        return self._read()["value"]
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
+def time_interleaved(threads: int, repeats: int) -> dict:
+    """{workload: {contestant: median}} at this thread count, contestants interleaved."""
+    contestants = {"numba": ("minidl", {}), "numpy": ("minidl", {"MINIDL_NUMBA": 0}),
+                   "torch": ("torch", {})}
+    workers = {name: Worker(fw, _env(threads, **extra))
+               for name, (fw, extra) in contestants.items()}
+    try:
+        names = sorted(set.union(*(w.names for w in workers.values())))
+        result = {}
+        for name in names:
+            active = {c: w for c, w in workers.items() if name in w.names}
+            if name.startswith(("gemm_", "blas_")):        # the same in both minidl workers
+                active.pop("numpy", None)
+            for w in active.values():                      # warm-up (and JIT compilation)
+                w.measure(name)
+                w.measure(name)
+            times = {c: [] for c in active}
+            for _ in range(repeats):
+                for c, w in active.items():
+                    times[c].append(w.measure(name))
+            result[name] = {c: statistics.median(v) for c, v in times.items()}
+        return result
+    finally:
+        for w in workers.values():
+            w.close()
 
 
 def machine_info() -> dict:
@@ -80,27 +135,26 @@ def render(results: dict, info: dict, command: str) -> str:
               "numpy / torch |", "| --- | --- | --- | --- | --- | --- | --- |"]
     for threads, res in sorted(results["timed"].items()):
         for name in ("cnn_step", "mlp_step", "conv2d_fwd_bwd"):
-            if name not in res:
-                continue
             r = res[name]
             lines.append(f"| {name} | {threads} | {r['numba']:.2f} | {r['numpy']:.2f} | "
                          f"{r['torch']:.2f} | {_ratio(r['numba'], r['torch'])} | "
                          f"{_ratio(r['numpy'], r['torch'])} |")
     lines += ["", "## matmul (GFLOP/s, float32)", "",
-              "| n | threads | minidl dispatch | Numba GEMM | NumPy BLAS | PyTorch | "
+              "| n | threads | minidl (dispatch) | Numba GEMM | NumPy BLAS | PyTorch | "
               "dispatch / BLAS | GEMM / BLAS |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for threads, res in sorted(results["timed"].items()):
-        for n, r in sorted(res.get("matmul", {}).items(), key=lambda kv: int(kv[0])):
-            lines.append(f"| {n} | {threads} | {r['minidl']:.1f} | {r['gemm']:.1f} | "
-                         f"{r['blas']:.1f} | {r['torch']:.1f} | "
-                         f"{r['minidl'] / r['blas']:.2f} | {r['gemm'] / r['blas']:.2f} |")
+        for n in (64, 256, 1024):
+            def rate(key, who):
+                return 2 * n ** 3 / (res[f"{key}_{n}"][who] * 1e-3) / 1e9
+            mine, gemm, blas = rate("matmul", "numba"), rate("gemm", "numba"), rate("blas", "numba")
+            lines.append(f"| {n} | {threads} | {mine:.1f} | {gemm:.1f} | {blas:.1f} | "
+                         f"{rate('matmul', 'torch'):.1f} | {mine / blas:.2f} | {gemm / blas:.2f} |")
     lines += ["", "## Autograd overhead (µs per op, forward + backward, 1000-op chain)", "",
               "| threads | minidl | PyTorch | ratio |", "| --- | --- | --- | --- |"]
     for threads, res in sorted(results["timed"].items()):
-        r = res.get("overhead")
-        if r:
-            lines.append(f"| {threads} | {r['minidl']:.2f} | {r['torch']:.2f} | "
-                         f"{_ratio(r['minidl'], r['torch'])} |")
+        r = res["overhead"]
+        lines.append(f"| {threads} | {r['numba']:.2f} | {r['torch']:.2f} | "
+                     f"{_ratio(r['numba'], r['torch'])} |")
     mem = results.get("memory")
     if mem:
         lines += ["", "## Peak memory of a 100-step SimpleCNN run (RSS, MiB, own process)", "",
@@ -130,9 +184,7 @@ def main() -> None:
     results = {"timed": {}}
     for threads in args.threads:
         print(f"timing workloads at {threads} thread(s)...", file=sys.stderr)
-        results["timed"][threads] = _run_json(
-            ["workloads.py", "--threads", str(threads), "--repeats", str(repeats)],
-            _env(threads))
+        results["timed"][threads] = time_interleaved(threads, repeats)
     if not args.quick:
         print("peak memory...", file=sys.stderr)
         results["memory"] = {fw: _run_json(["memory.py", fw], _env(1))["peak_mib"]

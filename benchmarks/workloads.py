@@ -1,47 +1,22 @@
-"""Timed workloads in one process, minidl (Numba), minidl (NumPy) and PyTorch interleaved.
+"""The timed workloads, served one call at a time to run.py by a worker process.
 
-Run by run.py with the thread-count variables already set; prints one JSON line.
+    python benchmarks/workloads.py minidl|torch      (thread-count variables already set)
+
+Each framework runs in its own long-lived process, so that no two thread pools (BLAS,
+Numba's, PyTorch's) share a process and spin against each other; run.py interleaves the
+processes call by call. The worker reads a workload name per line on stdin and answers
+one JSON line: milliseconds per call (or the workload's own unit).
 """
 from __future__ import annotations
 
-import argparse
 import json
-import statistics
+import os
+import sys
 import time
 
 import numpy as np
 
-
-def _median_ms(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times)
-
-
-def interleaved(contestants: dict, repeats: int, warmup: int = 2) -> dict:
-    """Median ms per call of each contestant, called in turn, warm-up excluded."""
-    for fn in contestants.values():
-        for _ in range(warmup):
-            fn()
-    times = {name: [] for name in contestants}
-    for _ in range(repeats):
-        for name, fn in contestants.items():
-            start = time.perf_counter()
-            fn()
-            times[name].append((time.perf_counter() - start) * 1e3)
-    return {name: statistics.median(v) for name, v in times.items()}
-
-
-def _numpy_kernels(fn):
-    import minidl
-
-    def run():
-        with minidl.kernels.use_numba(False):
-            fn()
-    return run
+MATMUL_SIZES = (64, 256, 1024)
 
 
 def training_step(lib, model, batch_shape, n_classes: int, seed: int = 0):
@@ -60,89 +35,68 @@ def training_step(lib, model, batch_shape, n_classes: int, seed: int = 0):
     return step
 
 
-def models_step(kind: str, repeats: int) -> dict:
-    import minidl
-    import torch
+def _timed(fn, inner: int = 1):
+    """Milliseconds per call of fn, averaged over `inner` back-to-back calls."""
+    def run():
+        start = time.perf_counter()
+        for _ in range(inner):
+            fn()
+        return (time.perf_counter() - start) * 1e3 / inner
+    return run
+
+
+def workloads(lib, framework: str) -> dict:
+    """name -> callable returning one measurement, for this framework."""
     from minidl.models import define_models
 
-    def build(lib):
-        lib.manual_seed(0)
-        zoo = define_models(lib.nn)
-        if kind == "cnn":
-            return training_step(lib, zoo.SimpleCNN(3, 28), (64, 3, 28, 28), 10)
-        return training_step(lib, zoo.MLP(784, 128, 10), (128, 784), 10)
-
-    return interleaved({"numba": build(minidl), "numpy": _numpy_kernels(build(minidl)),
-                        "torch": build(torch)}, repeats)
-
-
-def conv_fwd_bwd(repeats: int) -> dict:
-    import minidl
-    import torch
+    lib.manual_seed(0)
+    zoo = define_models(lib.nn)
+    out = {"cnn_step": _timed(training_step(lib, zoo.SimpleCNN(3, 28), (64, 3, 28, 28), 10)),
+           "mlp_step": _timed(training_step(lib, zoo.MLP(784, 128, 10), (128, 784), 10), 5)}
 
     rng = np.random.default_rng(0)
-    x = rng.random((64, 16, 28, 28), dtype=np.float32)
-    w = rng.random((32, 16, 3, 3), dtype=np.float32) - 0.5
-    b = rng.random(32, dtype=np.float32)
+    x = lib.tensor(rng.random((64, 16, 28, 28), dtype=np.float32), requires_grad=True)
+    w = lib.tensor(rng.random((32, 16, 3, 3), dtype=np.float32) - 0.5, requires_grad=True)
+    b = lib.tensor(rng.random(32, dtype=np.float32), requires_grad=True)
+    conv2d = lib.nn.functional.conv2d
+    out["conv2d_fwd_bwd"] = _timed(lambda: conv2d(x, w, b, padding=1).sum().backward())
 
-    def make(lib, F):
-        xt = lib.tensor(x, requires_grad=True)
-        wt = lib.tensor(w, requires_grad=True)
-        bt = lib.tensor(b, requires_grad=True)
+    for n in MATMUL_SIZES:
+        a_np = np.random.default_rng(n).random((n, n), dtype=np.float32)
+        b_np = np.random.default_rng(n + 1).random((n, n), dtype=np.float32)
+        am, bm = lib.tensor(a_np), lib.tensor(b_np)
+        inner = max(1, 2 ** 24 // n ** 3)
+        out[f"matmul_{n}"] = _timed(lambda am=am, bm=bm: am @ bm, inner)
+        if framework == "minidl":
+            from minidl.kernels import matmul_numba
+            out[f"gemm_{n}"] = _timed(lambda a=a_np, b=b_np: matmul_numba.gemm(a, b), inner)
+            out[f"blas_{n}"] = _timed(lambda a=a_np, b=b_np: a @ b, inner)
 
-        def run():
-            F.conv2d(xt, wt, bt, padding=1).sum().backward()
-        return run
-
-    import minidl.nn.functional as mF
-    import torch.nn.functional as tF
-    return interleaved({"numba": make(minidl, mF), "numpy": _numpy_kernels(make(minidl, mF)),
-                        "torch": make(torch, tF)}, repeats)
-
-
-def matmul_rates(repeats: int) -> dict:
-    import minidl
-    import torch
-    from minidl.kernels import matmul_numba
-
-    out = {}
-    for n in (64, 256, 1024):
-        rng = np.random.default_rng(n)
-        a = rng.random((n, n), dtype=np.float32)
-        b = rng.random((n, n), dtype=np.float32)
-        am, bm = minidl.tensor(a), minidl.tensor(b)
-        at, bt = torch.tensor(a), torch.tensor(b)
-        reps = repeats if n >= 1024 else repeats * 20
-        ms = interleaved({"minidl": lambda: am @ bm, "gemm": lambda: matmul_numba.gemm(a, b),
-                          "blas": lambda: a @ b, "torch": lambda: at @ bt}, reps)
-        out[n] = {k: 2 * n ** 3 / (v * 1e-3) / 1e9 for k, v in ms.items()}
+    import overhead
+    out["overhead"] = lambda: overhead.time_framework(lib, 1000)     # µs per op
     return out
 
 
-def overhead(repeats: int) -> dict:
-    import overhead as ov
-    import minidl
-    import torch
-
-    return ov.measure_with(minidl, torch, repeats=repeats)
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--threads", type=int, required=True)
-    parser.add_argument("--repeats", type=int, default=15)
-    args = parser.parse_args()
-    import numba
-    import torch
-    torch.set_num_threads(args.threads)
-    numba.set_num_threads(args.threads)
-    res = {"cnn_step": models_step("cnn", args.repeats),
-           "mlp_step": models_step("mlp", args.repeats),
-           "conv2d_fwd_bwd": conv_fwd_bwd(args.repeats),
-           "matmul": matmul_rates(args.repeats),
-           "overhead": overhead(args.repeats)}
-    print(json.dumps(res))
+    framework = sys.argv[1]
+    threads = int(os.environ.get("OMP_NUM_THREADS", "1"))
+    if framework == "torch":
+        import torch as lib
+        lib.set_num_threads(threads)
+    else:
+        import minidl as lib
+        import numba
+        numba.set_num_threads(threads)
+    table = workloads(lib, "torch" if framework == "torch" else "minidl")
+    print(json.dumps({"ready": sorted(table)}), flush=True)
+    for line in sys.stdin:
+        name = line.strip()
+        if not name:
+            continue
+        value = table[name]() if name in table else None
+        print(json.dumps({"name": name, "value": value}), flush=True)
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     main()

@@ -187,14 +187,14 @@ def main() -> None:
         results["timed"][threads] = time_interleaved(threads, repeats)
     if not args.quick:
         print("peak memory...", file=sys.stderr)
-        results["memory"] = {fw: _run_json(["memory.py", fw], _env(1))["peak_mib"]
+        results["memory"] = {fw: _run_json([str(HERE / "memory.py"), fw], _env(1))["peak_mib"]
                              for fw in ("minidl", "torch")}
         print("start-up, cold and warm...", file=sys.stderr)
         cache = tempfile.mkdtemp(prefix="minidl-numba-cache-")
         results["startup"] = {
-            "cold": _run_json(["startup.py", "minidl"], _env(1, NUMBA_CACHE_DIR=cache)),
-            "warm": _run_json(["startup.py", "minidl"], _env(1, NUMBA_CACHE_DIR=cache)),
-            "torch": _run_json(["startup.py", "torch"], _env(1)),
+            "cold": _run_json([str(HERE / "startup.py"), "minidl"], _env(1, NUMBA_CACHE_DIR=cache)),
+            "warm": _run_json([str(HERE / "startup.py"), "minidl"], _env(1, NUMBA_CACHE_DIR=cache)),
+            "torch": _run_json([str(HERE / "startup.py"), "torch"], _env(1)),
         }
     command = "python benchmarks/run.py " + " ".join(sys.argv[1:])
     text = render(results, machine_info(), command.strip())

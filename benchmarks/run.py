@@ -7,7 +7,8 @@ Each contestant runs in its own long-lived worker process (benchmarks/workloads.
 BLAS, Numba and PyTorch thread pools all set to the thread count before anything imports:
 one process per framework, so no two thread pools spin against each other in one process.
 The workers are driven call by call, interleaved (numba, numpy, torch, numba, ...), and the
-median of the repeats is kept. Peak memory, import time and first-step time run one fresh
+median of the repeats is kept; with more than one thread each call first waits for the
+other workers' idle threads to stop spinning (SETTLE_SECONDS). Peak memory, import time and first-step time run one fresh
 process per measurement. The Markdown table is printed and written to
 benchmarks/RESULTS.md (with the machine and versions).
 """
@@ -26,6 +27,11 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+
+# OpenBLAS and OpenMP worker threads spin for a while after their work before they sleep;
+# with several threads, a worker measured right after another would share the cores with
+# those spinning threads, so each multi-threaded measurement waits this long first.
+SETTLE_SECONDS = 0.25
 
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                "NUMBA_NUM_THREADS")
@@ -91,6 +97,8 @@ def time_interleaved(threads: int, repeats: int) -> dict:
             times = {c: [] for c in active}
             for _ in range(repeats):
                 for c, w in active.items():
+                    if threads > 1:      # let the other workers' idle threads stop spinning
+                        time.sleep(SETTLE_SECONDS)
                     times[c].append(w.measure(name))
             result[name] = {c: statistics.median(v) for c, v in times.items()}
         return result

@@ -7,8 +7,9 @@ Each contestant runs in its own long-lived worker process (benchmarks/workloads.
 BLAS, Numba and PyTorch thread pools all set to the thread count before anything imports:
 one process per framework, so no two thread pools spin against each other in one process.
 The workers are driven call by call, interleaved (numba, numpy, torch, numba, ...), and the
-median of the repeats is kept; with more than one thread each call first waits for the
-other workers' idle threads to stop spinning (SETTLE_SECONDS). Peak memory, import time and first-step time run one fresh
+median of the repeats is kept; with more than one thread each timed call waits for the
+other workers' idle threads to stop spinning (SETTLE_SECONDS) and follows one untimed call
+that wakes its own thread pool. Peak memory, import time and first-step time run one fresh
 process per measurement. The Markdown table is printed and written to
 benchmarks/RESULTS.md (with the machine and versions).
 """
@@ -97,8 +98,12 @@ def time_interleaved(threads: int, repeats: int) -> dict:
             times = {c: [] for c in active}
             for _ in range(repeats):
                 for c, w in active.items():
-                    if threads > 1:      # let the other workers' idle threads stop spinning
+                    if threads > 1:
+                        # let the other workers' idle threads stop spinning, then wake this
+                        # worker's pool with one untimed call: a training loop runs steps
+                        # back to back, so its pools are awake
                         time.sleep(SETTLE_SECONDS)
+                        w.measure(name)
                     times[c].append(w.measure(name))
             result[name] = {c: statistics.median(v) for c, v in times.items()}
         return result

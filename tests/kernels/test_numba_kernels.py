@@ -26,6 +26,9 @@ def twin(request, monkeypatch):
 
 
 POOL_CASES = [  # (N, C, H, W, kernel, stride, padding, dilation, ceil_mode)
+    (2, 3, 8, 6, (2, 2), (2, 2), (0, 0), (1, 1), False),      # the unrolled 2x2 kernel
+    (1, 2, 7, 5, (2, 2), (2, 2), (0, 0), (1, 1), False),      # 2x2, odd sizes: floor
+    (1, 2, 7, 5, (2, 2), (2, 2), (0, 0), (1, 1), True),       # 2x2, ceil: general loops
     (2, 3, 7, 6, (2, 2), (2, 2), (0, 0), (1, 1), False),
     (1, 2, 9, 8, (3, 2), (2, 1), (1, 1), (1, 2), True),
     (2, 2, 5, 5, (3, 3), (2, 2), (1, 1), (1, 1), True),
@@ -55,6 +58,10 @@ def test_max_pool_ties_and_nan_follow_pytorch_rules():
     y, idx = pool.max_pool2d_forward(x, (1, 2), (1, 2), (0, 0), (1, 1), False)
     assert idx[0, 0, 0, 0] == 0                 # a tie keeps the first
     assert np.isnan(y[0, 0, 1, 0]) and idx[0, 0, 1, 0] == 2      # NaN propagates
+    ties = np.array([[[[3.0, 3.0], [3.0, 1.0]], [[0.0, np.nan], [5.0, np.nan]]]])
+    y, idx = pool.max_pool2d_forward(ties, (2, 2), (2, 2), (0, 0), (1, 1), False)  # 2x2
+    assert idx[0, 0, 0, 0] == 0 and y[0, 0, 0, 0] == 3.0
+    assert np.isnan(y[0, 1, 0, 0]) and idx[0, 1, 0, 0] == 3      # the last NaN, as PyTorch
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

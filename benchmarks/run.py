@@ -142,7 +142,9 @@ def render(results: dict, info: dict, command: str) -> str:
              f"Machine: {info['cpu']}, {info['cores']} cores; Python {info['python']}, "
              f"NumPy {info['numpy']}, Numba {info['numba']}, PyTorch {info['torch']}.",
              f"Date: {time.strftime('%Y-%m-%d')}. Times are medians of interleaved repeats; "
-             "ratios are minidl / PyTorch (below 1 means minidl is faster).", ""]
+             "ratios are minidl / PyTorch (below 1 means minidl is faster).",
+             "The measurements behind the kernel choices, and a profile of the training "
+             "step, are in NOTES.md.", ""]
     lines += ["## Training steps and conv2d (ms per call)", "",
               "| workload | threads | minidl numba | minidl numpy | PyTorch | numba / torch | "
               "numpy / torch |", "| --- | --- | --- | --- | --- | --- | --- |"]

@@ -8,7 +8,7 @@ strided-slice im2col/col2im feeding batched BLAS GEMMs, on NumPy and CuPy arrays
 Why no Numba here: three Numba unfold kernels (a "rows" layout feeding one large GEMM, a
 (K, N*OH*OW) layout, and this layout with fused padding, serial and parallel) all ran 2-4x
 slower than NumPy's slice copies on the SimpleCNN and benchmark shapes, and no layout fed
-BLAS better than the batched per-sample GEMM (benchmarks/RESULTS.md). What does pay is
+BLAS better than the batched per-sample GEMM (benchmarks/NOTES.md). What does pay is
 reusing the forward's columns for the weight gradient (`keep_cols`).
 """
 from __future__ import annotations

@@ -8,7 +8,7 @@ from .. import kernels
 from ..kernels import reference
 from .shape import transpose, unsqueeze, squeeze
 
-# The one dispatch point for products. Measured (benchmarks/RESULTS.md): NumPy's BLAS wins
+# The one dispatch point for products. Measured (benchmarks/NOTES.md): NumPy's BLAS wins
 # from 16x16x16 up, by 3-4x at 64^3 and more beyond; below that its call overhead loses
 # to the serial Numba GEMM (8^3: about 1.1 us against 1.5 us).
 NUMBA_GEMM_MAX = 8 * 8 * 8          # M*N*K at or below which the Numba GEMM runs

@@ -192,25 +192,31 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: f
     """Check second derivatives: gradcheck of (inputs, v) -> v^T J(inputs).
 
     `grad_outputs` defaults to random float64 tensors (requiring grad) shaped like the
-    outputs, as in torch.autograd.gradgradcheck.
+    differentiable outputs (integer outputs such as indices have none), as in
+    torch.autograd.gradgradcheck.
     """
     Tensor = _tensor.Tensor
     inputs = _as_tuple(inputs)
     diff_idx = _diff_inputs(inputs)
     outs = _outputs(func, inputs)
+    diff_outs = [k for k, o in enumerate(outs)
+                 if isinstance(o, Tensor) and o.requires_grad and o.dtype.kind in "fc"]
     rng = np.random.default_rng(seed + 1)
     if grad_outputs is None:
         grad_outputs = tuple(
-            Tensor(rng.standard_normal(o.shape).astype(o.dtype), requires_grad=True)
-            for o in outs)
+            Tensor(rng.standard_normal(outs[k].shape).astype(outs[k].dtype),
+                   requires_grad=True) for k in diff_outs)
     grad_outputs = _as_tuple(grad_outputs)
+    if len(grad_outputs) != len(diff_outs):
+        raise ValueError(f"gradgradcheck: expected {len(diff_outs)} grad_outputs (one per "
+                         f"differentiable output), got {len(grad_outputs)}")
     n_in = len(inputs)
 
     def first_derivative(*args):
         xs, vs = args[:n_in], args[n_in:]
         ys = _outputs(func, xs)
-        grads = _grad(list(ys), [xs[i] for i in diff_idx], list(vs), create_graph=True,
-                      allow_unused=True)
+        grads = _grad([ys[k] for k in diff_outs], [xs[i] for i in diff_idx], list(vs),
+                      create_graph=True, allow_unused=True)
         return tuple(g if g is not None else xs[i] * 0 for i, g in zip(diff_idx, grads))
 
     return gradcheck(first_derivative, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,

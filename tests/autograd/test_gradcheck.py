@@ -97,3 +97,9 @@ def test_gradcheck_agrees_with_torch_on_a_failing_function():
     xt = torch.tensor([1.0, 2.0, -0.5], dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(TorchWrong.apply, (xt,), raise_exception=False) is False
     assert gradcheck(WrongSquare.apply, (x3(),), raise_exception=False) is False
+
+
+def test_gradgradcheck_skips_integer_outputs_like_indices():
+    x = minidl.tensor(np.random.default_rng(2).random((3, 4)), requires_grad=True)
+    assert gradgradcheck(lambda t: t.max(0), (x,))          # (values, int64 indices)
+    assert gradcheck(lambda t: tuple(t.max(1)), (x,))

@@ -18,6 +18,19 @@ def _index(idx, size: int, kind: str) -> int:
     return idx % size
 
 
+def _delete_and_renumber(container: Module, idx, kind: str) -> None:
+    """del container[idx] (an int or a slice), then number the keys 0..n-1 as PyTorch does."""
+    keys = list(container._modules.keys())
+    targets = keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(container),
+                                                                     kind)]]
+    for key in targets:
+        delattr(container, key)
+    modules = list(container._modules.values())
+    container._modules.clear()
+    for i, module in enumerate(modules):
+        container._modules[str(i)] = module
+
+
 class Sequential(Module):
     """Modules called one after the other; `Sequential(a, b)` or `Sequential(OrderedDict)`.
 
@@ -50,16 +63,7 @@ class Sequential(Module):
         setattr(self, key, module)
 
     def __delitem__(self, idx) -> None:
-        keys = list(self._modules.keys())
-        targets = keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(self),
-                                                                         "Sequential")]]
-        for key in targets:
-            delattr(self, key)
-        # keep the keys numbered 0..n-1, as PyTorch does
-        modules = list(self._modules.values())
-        self._modules.clear()
-        for i, module in enumerate(modules):
-            self._modules[str(i)] = module
+        _delete_and_renumber(self, idx, "Sequential")
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -118,15 +122,7 @@ class ModuleList(Module):
         setattr(self, str(_index(idx, len(self), "ModuleList")), module)
 
     def __delitem__(self, idx) -> None:
-        keys = list(self._modules.keys())
-        targets = keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(self),
-                                                                         "ModuleList")]]
-        for key in targets:
-            delattr(self, key)
-        modules = list(self._modules.values())
-        self._modules.clear()
-        for i, module in enumerate(modules):
-            self._modules[str(i)] = module
+        _delete_and_renumber(self, idx, "ModuleList")
 
     def __len__(self) -> int:
         return len(self._modules)

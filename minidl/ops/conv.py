@@ -2,21 +2,28 @@
 
 Conv2dFn's backward calls Conv2dBackwardInputFn and Conv2dBackwardWeightFn; each of
 those has a backward written with the other two, so conv2d can be differentiated to any
-order (gradgradcheck runs through it). The compute is `kernels.reference`: NumPy's
-strided-slice im2col/col2im feeding batched BLAS GEMMs, on NumPy and CuPy arrays alike.
-
-Why no Numba here: three Numba unfold kernels (a "rows" layout feeding one large GEMM, a
-(K, N*OH*OW) layout, and this layout with fused padding, serial and parallel) all ran 2-4x
-slower than NumPy's slice copies on the SimpleCNN and benchmark shapes, and no layout fed
-BLAS better than the batched per-sample GEMM (benchmarks/NOTES.md). What does pay is
-reusing the forward's columns for the weight gradient (`keep_cols`).
+order (gradgradcheck runs through it). The compute is im2col/col2im feeding batched BLAS
+GEMMs: `kernels.conv_numba` unfolds and folds with Numba on CPU arrays, `kernels.reference`
+(its plain-NumPy twin) everywhere else. The forward's columns are kept for the weight
+gradient (`keep_cols`), which saves one unfold per convolution per step.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ..autograd.function import ArrayFunction
+from .. import kernels
 from ..kernels import reference
 from .. import tensor as _tensor
 from .shape import pad as _pad
+
+
+def _kernels(x):
+    """The one dispatch point for conv: the Numba unfold/fold (kernels.conv_numba) for CPU
+    arrays when the Numba kernels are on, else the plain-NumPy twins (also CuPy's path)."""
+    if type(x) is np.ndarray and kernels.numba_enabled():
+        return kernels.numba_kernels("conv_numba")
+    return reference
 
 
 class Conv2dFn(ArrayFunction):
@@ -27,7 +34,7 @@ class Conv2dFn(ArrayFunction):
         ctx.save_for_backward(x, w)
         ctx.params = (stride, padding, dilation, groups)
         # the weight gradient needs im2col(x) again: keep the forward's columns for it
-        y, ctx.cols = reference.conv2d_forward(x, w, stride, padding, dilation, groups,
+        y, ctx.cols = _kernels(x).conv2d_forward(x, w, stride, padding, dilation, groups,
                                                  keep_cols=True)
         return y
 
@@ -51,7 +58,7 @@ class Conv2dBackwardInputFn(ArrayFunction):
     def forward(ctx, grad_y, w, x_shape, stride, padding, dilation, groups):
         ctx.save_for_backward(grad_y, w)
         ctx.params = (stride, padding, dilation, groups)
-        return reference.conv2d_backward_input(grad_y, w, x_shape, stride, padding,
+        return _kernels(grad_y).conv2d_backward_input(grad_y, w, x_shape, stride, padding,
                                                       dilation, groups)
 
     @staticmethod
@@ -73,7 +80,7 @@ class Conv2dBackwardWeightFn(ArrayFunction):
     def forward(ctx, grad_y, x, w_shape, stride, padding, dilation, groups, cols=None):
         ctx.save_for_backward(grad_y, x)
         ctx.params = (stride, padding, dilation, groups)
-        return reference.conv2d_backward_weight(grad_y, x, w_shape, stride, padding,
+        return _kernels(x).conv2d_backward_weight(grad_y, x, w_shape, stride, padding,
                                                   dilation, groups, cols)
 
     @staticmethod

@@ -13,9 +13,47 @@ from minidl import kernels
 from minidl.kernels import reference as ref
 
 pool = pytest.importorskip("minidl.kernels.pool_numba")
+conv = pytest.importorskip("minidl.kernels.conv_numba")
 mm = pytest.importorskip("minidl.kernels.matmul_numba")
 
 TOL = {np.float32: dict(rtol=2e-5, atol=2e-5), np.float64: dict(rtol=1e-11, atol=1e-11)}
+
+CONV_CASES = [  # (N, C, H, W, OC, KH, KW, stride, padding, dilation, groups)
+    (2, 3, 7, 6, 4, 3, 3, (1, 1), (1, 1), (1, 1), 1),
+    (1, 4, 9, 8, 6, 2, 3, (2, 1), (0, 2), (1, 2), 2),
+    (3, 6, 5, 5, 6, 1, 1, (1, 1), (0, 0), (1, 1), 6),     # depthwise 1x1
+    (2, 2, 4, 4, 3, 3, 3, (2, 2), (1, 1), (1, 1), 1),
+    (1, 1, 1, 1, 2, 1, 1, (1, 1), (0, 0), (1, 1), 1),     # 1x1 image, 1x1 kernel
+    (2, 5, 11, 7, 4, 5, 3, (3, 2), (2, 1), (2, 1), 1),
+    (1, 4, 6, 6, 8, 3, 3, (1, 1), (2, 2), (2, 2), 4),
+    (1, 2, 3, 3, 2, 3, 3, (1, 1), (3, 3), (1, 1), 1),     # padding wider than the image
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", CONV_CASES)
+def test_conv_kernels_equal_reference(case, dtype):
+    N, C, H, W, OC, KH, KW, s, p, d, g = case
+    rng = np.random.default_rng(sum(case[:7]))
+    x = rng.standard_normal((N, C, H, W)).astype(dtype)
+    w = rng.standard_normal((OC, C // g, KH, KW)).astype(dtype)
+    cols = conv.im2col(x, (KH, KW), s, p, d)
+    np.testing.assert_array_equal(cols, ref.im2col(x, (KH, KW), s, p, d))
+    np.testing.assert_allclose(conv.col2im(cols, x.shape, s, p, d),
+                               ref.col2im(cols, x.shape, s, p, d), **TOL[dtype])
+    y, kept = conv.conv2d_forward(x, w, s, p, d, g, keep_cols=True)
+    np.testing.assert_allclose(y, ref.conv2d_forward(x, w, s, p, d, g), **TOL[dtype])
+    assert y.dtype == dtype and y.flags.c_contiguous
+    gy = rng.standard_normal(y.shape).astype(dtype)
+    np.testing.assert_allclose(conv.conv2d_backward_input(gy, w, x.shape, s, p, d, g),
+                               ref.conv2d_backward_input(gy, w, x.shape, s, p, d, g),
+                               **TOL[dtype])
+    expected = ref.conv2d_backward_weight(gy, x, w.shape, s, p, d, g)
+    np.testing.assert_allclose(conv.conv2d_backward_weight(gy, x, w.shape, s, p, d, g),
+                               expected, **TOL[dtype])
+    np.testing.assert_allclose(conv.conv2d_backward_weight(gy, x, w.shape, s, p, d, g, kept),
+                               expected, **TOL[dtype])
+
 
 @pytest.fixture(params=["serial", "parallel"], autouse=True)
 def twin(request, monkeypatch):

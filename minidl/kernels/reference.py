@@ -319,3 +319,26 @@ def avg_pool2d_backward(grad_y, x_shape: tuple, kernel_size: tuple, stride: tupl
         for j in range(kernel_size[1]):
             grad_pad[:, :, rows, _window_slices(j, OW, stride[1])] += share
     return xp.ascontiguousarray(grad_pad[:, :, ph:ph + H, pw:pw + W])
+
+
+# ---- optimizer updates ----
+def adam_update_(p, g, m, v, v_max, lr, beta1, beta2, eps, weight_decay, decoupled,
+                 step_size, bias_correction2_sqrt):
+    """One Adam step in place on arrays (PyTorch's single-tensor algorithm).
+
+    p, m, v (and v_max, or None without amsgrad) are updated in place; g is the gradient
+    (already negated for `maximize`). Scalars are in the parameter's dtype.
+    """
+    xp = get_array_module(p)
+    if weight_decay != 0:
+        if decoupled:
+            p *= 1 - lr * weight_decay
+        else:
+            g = g + weight_decay * p
+    m += (1 - beta1) * (g - m)
+    v *= beta2
+    v += (1 - beta2) * g * g
+    if v_max is not None:
+        xp.maximum(v_max, v, out=v_max)
+        v = v_max
+    p -= step_size * m / (xp.sqrt(v) / bias_correction2_sqrt + eps)

@@ -5,6 +5,7 @@ from typing import Any, Callable, Iterable
 
 from ..autograd.grad_mode import no_grad
 from ..backend import get_array_module
+from ..ops.optim_step import adam_update_
 from ..tensor import Tensor
 from .optimizer import Optimizer
 
@@ -87,7 +88,6 @@ class Adam(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                xp = get_array_module(p.data)
                 state = self.state[p]
                 if len(state) == 0:
                     state["step"] = 0
@@ -100,23 +100,11 @@ class Adam(Optimizer):
                 t = state["step"]
 
                 g = -p.grad.data if group["maximize"] else p.grad.data
-                if weight_decay != 0:
-                    if group["decoupled_weight_decay"]:
-                        p.data *= 1 - lr * weight_decay
-                    else:
-                        g = g + weight_decay * p.data
-                m += (1 - beta1) * (g - m)
-                v *= beta2
-                v += (1 - beta2) * g * g
-                if group["amsgrad"]:
-                    v_max = state["max_exp_avg_sq"].data
-                    xp.maximum(v_max, v, out=v_max)
-                    v = v_max
-                bias_correction1 = 1 - beta1 ** t
-                bias_correction2 = 1 - beta2 ** t
-                step_size = lr / bias_correction1
-                denom = xp.sqrt(v) / bias_correction2 ** 0.5 + eps
-                p.data -= step_size * m / denom
+                v_max = state["max_exp_avg_sq"].data if group["amsgrad"] else None
+                # the algorithm above, as one pass per parameter (ops.optim_step)
+                adam_update_(p.data, g, m, v, v_max, lr=lr, beta1=beta1, beta2=beta2,
+                             eps=eps, weight_decay=weight_decay,
+                             decoupled=group["decoupled_weight_decay"], step=t)
         return loss
 
 

@@ -191,3 +191,25 @@ def test_serial_gemm_and_the_dispatch_agree_with_blas(m, k, n):
     np.testing.assert_allclose(linalg._matmul_kernel(a, b), a @ b, rtol=1e-12)
     big = rng.standard_normal((16, 16))
     np.testing.assert_array_equal(linalg._matmul_kernel(big, big), big @ big)  # BLAS
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("weight_decay,decoupled,amsgrad",
+                         [(0.0, False, False), (0.01, False, True), (0.05, True, False)])
+def test_fused_adam_is_bitwise_its_numpy_twin(dtype, weight_decay, decoupled, amsgrad):
+    optim = pytest.importorskip("minidl.kernels.optim_numba")
+    rng = np.random.default_rng(4)
+    arrays = [rng.standard_normal((7, 5)).astype(dtype) for _ in range(4)]
+    fused = [a.copy() for a in arrays]
+    plain = [a.copy() for a in arrays]
+    fused[3], plain[3] = np.abs(fused[3]), np.abs(plain[3])          # v >= 0
+    vmax_f = np.abs(rng.standard_normal((7, 5))).astype(dtype) if amsgrad else None
+    vmax_p = None if vmax_f is None else vmax_f.copy()
+    for step in range(1, 4):
+        g = rng.standard_normal((7, 5)).astype(dtype)
+        args = (1e-2, 0.9, 0.999, 1e-8, weight_decay, decoupled,
+                1e-2 / (1 - 0.9 ** step), (1 - 0.999 ** step) ** 0.5)
+        optim.adam_update_(fused[0], g, fused[2], fused[3], vmax_f, *args)
+        ref.adam_update_(plain[0], g, plain[2], plain[3], vmax_p, *args)
+    for f, p in zip(fused, plain):
+        np.testing.assert_array_equal(f, p)

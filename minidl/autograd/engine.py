@@ -134,6 +134,7 @@ def _run(roots, root_grads, retain_graph, create_graph, targets=None):
                     g = g._sum_to(shape, node)
                 if data.dtype != dtype:
                     g = g.to(dtype)
+                # _add_to_buffer(buffers, child, nr, g), inlined: it runs once per edge
                 grads = buffers.get(child)
                 if grads is None:
                     grads = buffers[child] = [None] * child._n_outputs

@@ -79,14 +79,16 @@ class Worker:
         self.proc.wait()
 
 
-def time_interleaved(threads: int, repeats: int) -> dict:
-    """{workload: {contestant: median}} at this thread count, contestants interleaved."""
+def time_interleaved(threads: int, repeats: int, only=None) -> dict:
+    """{workload: {contestant: median}} at this thread count, contestants interleaved
+    (the workloads named in `only`, or all)."""
     contestants = {"numba": ("minidl", {}), "numpy": ("minidl", {"MINIDL_NUMBA": 0}),
                    "torch": ("torch", {})}
     workers = {name: Worker(fw, _env(threads, **extra))
                for name, (fw, extra) in contestants.items()}
     try:
         names = sorted(set.union(*(w.names for w in workers.values())))
+        names = [n for n in names if not only or n in only]
         result = {}
         for name in names:
             active = {c: w for c, w in workers.items() if name in w.names}
@@ -194,7 +196,17 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--quick", action="store_true", help="3 repeats, no memory/startup")
     parser.add_argument("--out", default=str(HERE / "RESULTS.md"))
+    parser.add_argument("--only", nargs="+", metavar="WORKLOAD",
+                        help="time just these workloads (e.g. cnn_step) and print their "
+                             "medians; RESULTS.md is left as it is")
     args = parser.parse_args()
+    if args.only:
+        for threads in args.threads:
+            for name, r in time_interleaved(threads, args.repeats, args.only).items():
+                print(f"{name} threads={threads} " + " ".join(
+                    f"{c}={v:.3f}" for c, v in r.items()) +
+                    f" numba/torch={_ratio(r['numba'], r.get('torch'))}")
+        return
     repeats = 3 if args.quick else args.repeats
     results = {"timed": {}}
     for threads in args.threads:

@@ -85,8 +85,7 @@ def main() -> None:
         lib.set_num_threads(threads)
     else:
         import minidl as lib
-        import numba
-        numba.set_num_threads(threads)
+        lib.set_num_threads(threads)
     table = workloads(lib, "torch" if framework == "torch" else "minidl")
     print(json.dumps({"ready": sorted(table)}), flush=True)
     for line in sys.stdin:

@@ -21,6 +21,7 @@ from .ops import (add, sub, mul, div, neg, pow, remainder, floor_divide, eq, ne,
                   flatten, squeeze, unsqueeze, permute, transpose, t, cat, stack, split, chunk,
                   matmul, broadcast_to, clone, masked_fill, prod)
 from . import kernels
+from .kernels.threads import get_num_threads, set_num_threads
 
 float32 = _np.dtype("float32")
 float64 = _np.dtype("float64")

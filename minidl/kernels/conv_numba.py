@@ -16,13 +16,20 @@ The loops are serial: a parallel build measured no faster on these memory-bound 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, uint64
+from numba import uint64
+
+from .jit import kernel
 
 from . import reference
 from .reference import conv_output_size
+from .threads import batch_chunks, run_chunks
+from .workspace import Workspace
+
+# the columns of the unfolds and of the input gradient, reused from step to step
+WORKSPACE = Workspace()
 
 
-@njit(cache=True)
+@kernel
 def _span(count, S, off, size):
     """The outputs o in [lo, hi) whose tap position o*S + off lies inside [0, size)."""
     lo = 0 if off >= 0 else (-off + S - 1) // S
@@ -30,10 +37,9 @@ def _span(count, S, off, size):
     return lo, max(lo, hi)
 
 
-@njit(cache=True)
-def _im2col(x, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW):
+@kernel
+def _im2col(x, cols, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW):
     N, C, H, W = x.shape
-    cols = np.empty(N * C * KH * KW * OH * OW, dtype=x.dtype)
     flat = x.reshape(-1)
     for t in range(N * C):                      # one (sample, channel) plane at a time
         plane = t * H * W
@@ -55,13 +61,12 @@ def _im2col(x, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW):
                         cols[uint64(out + ow)] = flat[uint64(src + ow * SW)]
                     for ow in range(ow_hi, OW):
                         cols[uint64(out + ow)] = 0
-    return cols.reshape(N, C, KH, KW, OH, OW)
 
 
-@njit(cache=True)
-def _col2im(cols, H, W, SH, SW, PH, PW, DH, DW):
+@kernel
+def _col2im(cols, x, H, W, SH, SW, PH, PW, DH, DW):
     N, C, KH, KW, OH, OW = cols.shape
-    x = np.zeros(N * C * H * W, dtype=cols.dtype)
+    x[:] = 0
     flat = cols.reshape(-1)
     for t in range(N * C):
         plane = t * H * W
@@ -75,38 +80,85 @@ def _col2im(cols, H, W, SH, SW, PH, PW, DH, DW):
                     src = tap + oh * OW
                     for ow in range(ow_lo, ow_hi):
                         x[uint64(dst + ow * SW)] += flat[uint64(src + ow)]
-    return x.reshape(N, C, H, W)
 
 
-def im2col(x, kernel_size, stride, padding, dilation):
-    """Same contract as reference.im2col: x (N, C, H, W) -> cols (N, C, KH, KW, OH, OW)."""
+def _cols_shape(x_shape, kernel_size, stride, padding, dilation) -> tuple:
+    N, C, H, W = x_shape
     KH, KW = kernel_size
-    OH = conv_output_size(x.shape[2], KH, stride[0], padding[0], dilation[0])
-    OW = conv_output_size(x.shape[3], KW, stride[1], padding[1], dilation[1])
-    return _im2col(np.ascontiguousarray(x), KH, KW, *stride, *padding, *dilation, OH, OW)
+    OH = conv_output_size(H, KH, stride[0], padding[0], dilation[0])
+    OW = conv_output_size(W, KW, stride[1], padding[1], dilation[1])
+    return N, C, KH, KW, OH, OW
 
 
-def col2im(cols, x_shape, stride, padding, dilation):
-    """Same contract as reference.col2im: cols (N, C, KH, KW, OH, OW) -> x of x_shape."""
-    return _col2im(np.ascontiguousarray(cols), x_shape[2], x_shape[3], *stride, *padding,
-                   *dilation)
+def im2col(x, kernel_size, stride, padding, dilation, out=None):
+    """Same contract as reference.im2col: x (N, C, H, W) -> cols (N, C, KH, KW, OH, OW),
+    written into `out` (C-contiguous, of that shape) if given."""
+    shape = _cols_shape(x.shape, kernel_size, stride, padding, dilation)
+    cols = np.empty(shape, x.dtype) if out is None else out
+    _im2col(np.ascontiguousarray(x), cols.reshape(-1), *kernel_size, *stride, *padding,
+            *dilation, *shape[4:])
+    return cols
 
+
+def col2im(cols, x_shape, stride, padding, dilation, out=None):
+    """Same contract as reference.col2im: cols (N, C, KH, KW, OH, OW) -> x of x_shape,
+    written into `out` (C-contiguous, of x_shape) if given."""
+    x = np.empty(x_shape, cols.dtype) if out is None else out
+    _col2im(np.ascontiguousarray(cols), x.reshape(-1), x_shape[2], x_shape[3], *stride,
+            *padding, *dilation)
+    return x
+
+
+# Each pass below splits the batch into one share per thread (kernels.threads); a share
+# unfolds or folds its samples and runs their GEMMs while they are still in cache.
 
 def conv2d_forward(x, w, stride, padding, dilation, groups, keep_cols: bool = False):
     """Same contract as reference.conv2d_forward."""
-    cols = im2col(x, tuple(w.shape[2:]), stride, padding, dilation)
-    y = reference.conv2d_gemm(cols, w, groups)
+    x = np.ascontiguousarray(x)
+    shape = _cols_shape(x.shape, w.shape[2:], stride, padding, dilation)
+    cols = WORKSPACE.take(shape, x.dtype)
+    y = np.empty((shape[0], w.shape[0], *shape[4:]), x.dtype)
+
+    def share(start, stop):
+        im2col(x[start:stop], w.shape[2:], stride, padding, dilation, out=cols[start:stop])
+        reference.conv2d_gemm(cols[start:stop], w, groups, out=y[start:stop])
+
+    run_chunks(share, batch_chunks(shape[0]))
     return (y, cols) if keep_cols else y
 
 
 def conv2d_backward_input(grad_y, w, x_shape, stride, padding, dilation, groups):
     """Same contract as reference.conv2d_backward_input."""
-    cols = reference.conv2d_gemm_input(grad_y, w, groups)
-    return col2im(cols, x_shape, stride, padding, dilation)
+    grad_y = np.ascontiguousarray(grad_y)
+    cols = WORKSPACE.take(_cols_shape(x_shape, w.shape[2:], stride, padding, dilation),
+                          w.dtype)
+    grad_x = np.empty(x_shape, w.dtype)
+
+    def share(start, stop):
+        reference.conv2d_gemm_input(grad_y[start:stop], w, groups, out=cols[start:stop])
+        col2im(cols[start:stop], grad_x[start:stop].shape, stride, padding, dilation,
+               out=grad_x[start:stop])
+
+    run_chunks(share, batch_chunks(x_shape[0]))
+    return grad_x
 
 
 def conv2d_backward_weight(grad_y, x, w_shape, stride, padding, dilation, groups, cols=None):
     """Same contract as reference.conv2d_backward_weight."""
-    if cols is None:
-        cols = im2col(x, tuple(w_shape[2:]), stride, padding, dilation)
-    return reference.conv2d_gemm_weight(grad_y, cols, w_shape, groups)
+    grad_y = np.ascontiguousarray(grad_y)
+    unfold = cols is None
+    if unfold:
+        x = np.ascontiguousarray(x)
+        cols = WORKSPACE.take(_cols_shape(x.shape, w_shape[2:], stride, padding, dilation),
+                              x.dtype)
+    OC, Cg, KH, KW = w_shape
+    per_sample = np.empty((grad_y.shape[0], groups, OC // groups, Cg * KH * KW), cols.dtype)
+
+    def share(start, stop):
+        if unfold:
+            im2col(x[start:stop], w_shape[2:], stride, padding, dilation, out=cols[start:stop])
+        reference.conv2d_gemm_weight_per_sample(grad_y[start:stop], cols[start:stop], groups,
+                                                out=per_sample[start:stop])
+
+    run_chunks(share, batch_chunks(grad_y.shape[0]))
+    return per_sample.sum(axis=0).reshape(w_shape)     # the reference's sum, bit for bit

@@ -13,14 +13,16 @@ sends each product to the faster one by a measured size threshold.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
+
+from .jit import kernel
 
 BLOCK_I = 64     # rows of C per parallel task
 BLOCK_K = 256    # depth of a tile: a BLOCK_K x BLOCK_J panel of B stays in L2
 BLOCK_J = 512    # columns of C per tile
 
 
-@njit(parallel=True, cache=True, fastmath=True)
+@kernel(parallel=True, fastmath=True)
 def gemm(a, b):
     """C = A @ B.  Shapes: a (M, K), b (K, N) -> (M, N); C-contiguous, same float dtype."""
     M, K = a.shape
@@ -49,7 +51,7 @@ def gemm(a, b):
 
 # The same loops compiled without threads: for tiny products, where starting a parallel
 # region costs more than the product itself.
-gemm_serial = njit(cache=True, fastmath=True)(gemm.py_func)
+gemm_serial = kernel(gemm.py_func, fastmath=True)
 
 
 def matmul(a, b):

@@ -9,10 +9,11 @@ passes over every parameter).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from .jit import kernel
 
 
-@njit(cache=True)
+@kernel
 def _adam(p, g, m, v, v_max, amsgrad, decoupled, decay, weight_decay, one_minus_beta1,
           beta2, one_minus_beta2, eps, step_size, bias_correction2_sqrt):
     for i in range(p.size):

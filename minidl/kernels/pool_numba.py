@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
+from .jit import kernel
 from .reference import pool_output_size
 
 
 def _twins(fn):
     """Compile `fn` twice: parallel over planes for big inputs, serial for small ones
     (starting a parallel region costs more than a small plane's work)."""
-    return njit(parallel=True, cache=True)(fn), njit(cache=True)(fn)
+    return kernel(fn, parallel=True), kernel(fn)
 
 
 def _pick(twins, x):
@@ -29,7 +30,7 @@ def _pick(twins, x):
 PARALLEL_MIN = 1 << 17      # elements; below this one thread is faster
 
 
-@njit(cache=True)
+@kernel
 def _taps(O, S, P, D, K, size):
     """For each output position o, the kernel taps [lo, hi) that land inside the input.
     Computed once per call, so the window loops need no bounds checks or divisions."""
@@ -121,7 +122,7 @@ def _max_pool_backward_loops(grad_y, indices, H, W):
     return grad_x.reshape(N, C, H, W)
 
 
-@njit(cache=True)
+@kernel
 def _avg_windows(O, S, P, K, size, count_include_pad):
     """Per output position: first and last input index of the window, and its count."""
     lo = np.empty(O, np.int64)

@@ -15,12 +15,12 @@ import numpy as np
 from ..backend import get_array_module
 
 
-def matmul(a, b):
-    """C = A @ B for operands of at least 2 dims, batch dims broadcast.
+def matmul(a, b, out=None):
+    """C = A @ B for operands of at least 2 dims, batch dims broadcast (into `out` if given).
 
     Shapes: a (..., M, K), b (..., K, N) -> (..., M, N).
     """
-    return get_array_module(a, b).matmul(a, b)
+    return get_array_module(a, b).matmul(a, b, out=out)
 
 
 # ---- output sizes ----
@@ -97,29 +97,35 @@ def col2im(cols, x_shape: tuple, stride: tuple, padding: tuple, dilation: tuple)
 
 
 # ---- convolution ----
-def conv2d_gemm(cols, w, groups: int):
+def conv2d_gemm(cols, w, groups: int, out=None):
     """The forward GEMM on unfolded columns: y = w @ cols per (sample, group).
 
-    Shapes: cols (N, C, KH, KW, OH, OW), w (OC, C // groups, KH, KW) -> y (N, OC, OH, OW).
+    Shapes: cols (N, C, KH, KW, OH, OW), w (OC, C // groups, KH, KW) -> y (N, OC, OH, OW),
+    written into `out` (C-contiguous, of that shape) if given.
     """
     N, C, KH, KW, OH, OW = cols.shape
     OC, Cg = w.shape[:2]
     G = groups
     cols = cols.reshape(N, G, Cg * KH * KW, OH * OW)
-    y = matmul(w.reshape(G, OC // G, Cg * KH * KW), cols)          # (N, G, OC/G, OH*OW)
+    if out is not None:
+        out = out.reshape(N, G, OC // G, OH * OW)
+    y = matmul(w.reshape(G, OC // G, Cg * KH * KW), cols, out)     # (N, G, OC/G, OH*OW)
     return y.reshape(N, OC, OH, OW)
 
 
-def conv2d_gemm_input(grad_y, w, groups: int):
+def conv2d_gemm_input(grad_y, w, groups: int, out=None):
     """Columns of the input gradient: w^T @ grad_y per (sample, group).
 
-    Shapes: grad_y (N, OC, OH, OW), w (OC, C // groups, KH, KW) -> (N, C, KH, KW, OH, OW).
+    Shapes: grad_y (N, OC, OH, OW), w (OC, C // groups, KH, KW) -> (N, C, KH, KW, OH, OW),
+    written into `out` (C-contiguous, of that shape) if given.
     """
     N, OC, OH, OW = grad_y.shape
     _, Cg, KH, KW = w.shape
     G = groups
     w_t = w.reshape(G, OC // G, Cg * KH * KW).swapaxes(1, 2)         # (G, K, OC/G)
-    cols = matmul(w_t, grad_y.reshape(N, G, OC // G, OH * OW))        # (N, G, K, OH*OW)
+    if out is not None:
+        out = out.reshape(N, G, Cg * KH * KW, OH * OW)
+    cols = matmul(w_t, grad_y.reshape(N, G, OC // G, OH * OW), out)    # (N, G, K, OH*OW)
     return cols.reshape(N, G * Cg, KH, KW, OH, OW)
 
 
@@ -128,12 +134,20 @@ def conv2d_gemm_weight(grad_y, cols, w_shape: tuple, groups: int):
 
     Shapes: grad_y (N, OC, OH, OW), cols (N, C, KH, KW, OH, OW) -> w_shape.
     """
+    return conv2d_gemm_weight_per_sample(grad_y, cols, groups).sum(axis=0).reshape(w_shape)
+
+
+def conv2d_gemm_weight_per_sample(grad_y, cols, groups: int, out=None):
+    """Each sample's share of the weight gradient, grad_y[n] @ cols[n]^T per group.
+
+    Shapes: grad_y (N, OC, OH, OW), cols (N, C, KH, KW, OH, OW) -> (N, G, OC/G, K) with
+    K = C/G*KH*KW, written into `out` (C-contiguous, of that shape) if given.
+    """
     N, OC, OH, OW = grad_y.shape
-    _, Cg, KH, KW = w_shape
+    C, KH, KW = cols.shape[1:4]
     G = groups
-    cols = cols.reshape(N, G, Cg * KH * KW, OH * OW).swapaxes(2, 3)   # (N, G, OH*OW, K)
-    grad_w = matmul(grad_y.reshape(N, G, OC // G, OH * OW), cols)   # (N, G, OC/G, K)
-    return grad_w.sum(axis=0).reshape(w_shape)
+    cols = cols.reshape(N, G, C // G * KH * KW, OH * OW).swapaxes(2, 3)   # (N, G, OH*OW, K)
+    return matmul(grad_y.reshape(N, G, OC // G, OH * OW), cols, out)
 
 
 def conv2d_forward(x, w, stride: tuple, padding: tuple, dilation: tuple, groups: int,
@@ -319,6 +333,19 @@ def avg_pool2d_backward(grad_y, x_shape: tuple, kernel_size: tuple, stride: tupl
         for j in range(kernel_size[1]):
             grad_pad[:, :, rows, _window_slices(j, OW, stride[1])] += share
     return xp.ascontiguousarray(grad_pad[:, :, ph:ph + H, pw:pw + W])
+
+
+# ---- activations ----
+def relu_forward(x):
+    """y = max(x, 0), NaN passing through (np.maximum's rule)."""
+    return get_array_module(x).maximum(x, 0)
+
+
+def relu_backward(grad, y):
+    """dL/dx of relu from its output y: grad where y > 0, else 0 (PyTorch's
+    threshold_backward: y <= 0 gives 0, so a NaN output passes the gradient on)."""
+    xp = get_array_module(grad, y)
+    return xp.where(y <= 0, xp.zeros((), grad.dtype), grad)
 
 
 # ---- optimizer updates ----

@@ -5,10 +5,13 @@ its result in one stable formula instead of composing exp and division.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ..autograd.function import ArrayFunction
+from .. import kernels
+from ..kernels import reference
 from ..backend import get_array_module
 from .. import tensor as _tensor
-from .arithmetic import MulFn
 from .dims import normalize_dim
 from .elementwise import floating
 from .reduction import sum as _sum
@@ -18,21 +21,43 @@ def _constant(array):
     return _tensor.Tensor._wrap(array, False, None, 0)
 
 
+def _relu_kernels(x):
+    """The Numba ReLU (kernels.activation_numba) for CPU float arrays when the Numba kernels
+    are on, else the plain-NumPy twins (also CuPy's path)."""
+    if type(x) is np.ndarray and x.dtype.kind == "f" and kernels.numba_enabled():
+        return kernels.numba_kernels("activation_numba")
+    return reference
+
+
 class ReLUFn(ArrayFunction):
     """y = max(x, 0)."""
 
     @staticmethod
     def forward(ctx, x):
-        y = get_array_module(x).maximum(x, 0)
+        y = _relu_kernels(x).relu_forward(x)
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, grad_out):
         (y,) = ctx.saved_tensors
-        # d relu/dx = 1 where x > 0, else 0. MulFn directly: a float times a bool mask is
-        # already float in NumPy (PyTorch's promotion too), so no cast of the mask is needed
-        return MulFn.apply(grad_out, _constant(y.data > 0))
+        return ReLUBackwardFn.apply(grad_out, _constant(y.data))
+
+
+class ReLUBackwardFn(ArrayFunction):
+    """dL/dx of relu: the gradient where relu's output y > 0, else 0.
+
+    A linear map of the gradient (y is a constant), so its own backward is itself: this is
+    what lets relu be differentiated twice."""
+
+    @staticmethod
+    def forward(ctx, grad, y):
+        ctx.y = y
+        return _relu_kernels(grad).relu_backward(grad, y)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return ReLUBackwardFn.apply(grad_out, _constant(ctx.y)), None
 
 
 class LeakyReLUFn(ArrayFunction):

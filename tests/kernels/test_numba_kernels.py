@@ -15,6 +15,8 @@ from minidl.kernels import reference as ref
 pool = pytest.importorskip("minidl.kernels.pool_numba")
 conv = pytest.importorskip("minidl.kernels.conv_numba")
 mm = pytest.importorskip("minidl.kernels.matmul_numba")
+act = pytest.importorskip("minidl.kernels.activation_numba")
+from minidl.kernels import threads  # noqa: E402
 
 TOL = {np.float32: dict(rtol=2e-5, atol=2e-5), np.float64: dict(rtol=1e-11, atol=1e-11)}
 
@@ -57,9 +59,14 @@ def test_conv_kernels_equal_reference(case, dtype):
 
 @pytest.fixture(params=["serial", "parallel"], autouse=True)
 def twin(request, monkeypatch):
-    """Run every kernel test with both compiled twins: serial and parallel over planes."""
-    threshold = 1 << 62 if request.param == "serial" else 0
+    """Run every kernel test both ways: serial, and parallel (the parallel twins of the
+    pooling and activation loops, and the convolution's batch split into 3 shares, so
+    that uneven shares and more shares than samples are covered)."""
+    parallel = request.param == "parallel"
+    threshold = 0 if parallel else 1 << 62
     monkeypatch.setattr(pool, "PARALLEL_MIN", threshold)
+    monkeypatch.setattr(act, "PARALLEL_MIN", threshold)
+    monkeypatch.setattr(threads._state, "threads", 3 if parallel else 1)
     return request.param
 
 
@@ -115,6 +122,27 @@ def test_avg_pool_kernels_equal_reference(case, dtype, count_include_pad, diviso
     gy = rng.standard_normal(y.shape).astype(dtype)
     np.testing.assert_allclose(pool.avg_pool2d_backward(gy, x.shape, *args),
                                ref.avg_pool2d_backward(gy, x.shape, *args), **TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("size", [1, 7, 1000, 70001])
+def test_relu_kernels_are_bitwise_their_numpy_twins(size, dtype):
+    rng = np.random.default_rng(size)
+    x = rng.standard_normal(size).astype(dtype)
+    x[::7] = 0.0
+    x[1::11] = -0.0
+    if size > 5:
+        x[:4] = [np.nan, np.inf, -np.inf, -np.nan]
+    g = rng.standard_normal(size).astype(dtype)
+    if size > 5:
+        g[4:6] = [np.inf, np.nan]
+    y = act.relu_forward(x)
+    np.testing.assert_array_equal(y, ref.relu_forward(x))
+    assert y.dtype == dtype and y.tobytes() == ref.relu_forward(x).tobytes()   # -0.0 too
+    np.testing.assert_array_equal(act.relu_backward(g, y), ref.relu_backward(g, y))
+    shaped = act.relu_backward(g.reshape(1, -1), y.reshape(1, -1)[:, ::-1])   # not contiguous
+    np.testing.assert_array_equal(shaped, ref.relu_backward(g.reshape(1, -1),
+                                                            y.reshape(1, -1)[:, ::-1]))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -188,9 +216,9 @@ def test_serial_gemm_and_the_dispatch_agree_with_blas(m, k, n):
     b = rng.standard_normal((k, n))
     np.testing.assert_allclose(mm.gemm_serial(a, b), a @ b, rtol=1e-12)
     assert m * k * n <= linalg.NUMBA_GEMM_MAX          # these go to the Numba GEMM
-    np.testing.assert_allclose(linalg._matmul_kernel(a, b), a @ b, rtol=1e-12)
+    np.testing.assert_allclose(linalg.dispatch_matmul(a, b), a @ b, rtol=1e-12)
     big = rng.standard_normal((16, 16))
-    np.testing.assert_array_equal(linalg._matmul_kernel(big, big), big @ big)  # BLAS
+    np.testing.assert_array_equal(linalg.dispatch_matmul(big, big), big @ big)  # BLAS
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -1,0 +1,51 @@
+"""ReLU forward and backward on the CPU: one pass each, parallel over large arrays (Numba).
+
+Twins of `reference.relu_forward` and `reference.relu_backward`, equal to the last bit.
+NumPy computes the backward as a comparison into a bool mask and a float-times-bool product
+that casts the mask on the way, three passes over memory; this is one, and it splits large
+arrays across threads. Each kernel is compiled twice, serial and parallel (`_twins`).
+"""
+from __future__ import annotations
+
+import numba
+import numpy as np
+from numba import prange
+
+from .jit import kernel
+
+PARALLEL_MIN = 1 << 16      # elements; below this one thread is faster
+
+
+def _relu_loops(x, y):
+    for i in prange(x.size):
+        v = x[i]
+        y[i] = v if v > 0 or v != v else 0       # max(x, 0), NaN passes as in np.maximum
+
+
+def _relu_backward_loops(grad, y, out):
+    for i in prange(grad.size):
+        out[i] = 0 if y[i] <= 0 else grad[i]     # PyTorch's threshold_backward
+
+
+_relu = (kernel(_relu_loops, parallel=True), kernel(_relu_loops))
+_relu_backward = (kernel(_relu_backward_loops, parallel=True), kernel(_relu_backward_loops))
+
+
+def _pick(twins, size: int):
+    return twins[0] if size >= PARALLEL_MIN and numba.get_num_threads() > 1 else twins[1]
+
+
+def relu_forward(x):
+    """Same contract as reference.relu_forward."""
+    x = np.ascontiguousarray(x)
+    y = np.empty_like(x)
+    _pick(_relu, x.size)(x.reshape(-1), y.reshape(-1))
+    return y
+
+
+def relu_backward(grad, y):
+    """Same contract as reference.relu_backward."""
+    grad, y = np.ascontiguousarray(grad), np.ascontiguousarray(y)
+    out = np.empty_like(grad)
+    _pick(_relu_backward, grad.size)(grad.reshape(-1), y.reshape(-1), out.reshape(-1))
+    return out

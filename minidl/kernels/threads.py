@@ -1,0 +1,122 @@
+"""minidl's thread count, and the batch-splitting pool that the CPU convolution runs on.
+
+NumPy's BLAS does not split a batch of small products across threads: for the per-sample
+GEMMs of a convolution (32x144 by 144x784 for the SimpleCNN) OpenBLAS either runs them one
+after another on one core or splits each small product and pays for the hand-off every
+time. So the Numba convolution splits the batch itself: each of `get_num_threads()`
+threads unfolds and multiplies its own share of the samples, calling BLAS with one thread
+(`openblas_set_num_threads_local`, OpenBLAS >= 0.3.27), while the Numba loops release the
+GIL (`nogil`). On this project's 2-core machine a 64x16x28x28 forward went from 9.0 ms to
+5.8 ms (benchmarks/NOTES.md).
+
+Without a BLAS whose per-thread count can be set (another BLAS, or an older OpenBLAS) the
+batch is not split, so that two multi-threaded BLAS calls never fight over the cores.
+
+`set_num_threads(n)` is the one knob, as `torch.set_num_threads`: it sets this pool, the
+Numba kernels' threads and the BLAS library's own threads.
+"""
+from __future__ import annotations
+
+import ctypes
+import glob
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+_BLAS_GLOBAL = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
+                "openblas_set_num_threads64_", "openblas_set_num_threads")
+
+
+def _default_threads() -> int:
+    env = os.environ.get("OMP_NUM_THREADS", "").strip()
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:           # not Linux
+        return os.cpu_count() or 1
+
+
+def _find_openblas():
+    """NumPy's own OpenBLAS (the library its wheels ship), or None."""
+    base = os.path.dirname(np.__file__)
+    patterns = [os.path.join(base + ".libs", "*openblas*"),        # Linux, Windows wheels
+                os.path.join(base, ".dylibs", "*openblas*")]       # macOS wheels
+    for path in sorted(p for pattern in patterns for p in glob.glob(pattern)):
+        try:
+            return ctypes.CDLL(path)
+        except OSError:
+            continue
+    return None
+
+
+class _State:
+    def __init__(self):
+        self.threads = _default_threads()
+        self.pool = None
+        self.lock = threading.Lock()
+        lib = _find_openblas()
+        self.blas_local = getattr(lib, "openblas_set_num_threads_local", None)
+        if self.blas_local is not None:
+            self.blas_local.argtypes, self.blas_local.restype = [ctypes.c_int], ctypes.c_int
+        self.blas_global = next((getattr(lib, name) for name in _BLAS_GLOBAL
+                                 if lib is not None and hasattr(lib, name)), None)
+
+
+_state = _State()
+
+
+def get_num_threads() -> int:
+    """The number of threads minidl's CPU kernels use (torch.get_num_threads)."""
+    return _state.threads
+
+
+def set_num_threads(n: int) -> None:
+    """Use n threads in minidl's CPU kernels: the batch-splitting pool, Numba's parallel
+    loops (up to NUMBA_NUM_THREADS) and NumPy's OpenBLAS (torch.set_num_threads)."""
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"set_num_threads: expected a positive integer, got {n!r}")
+    with _state.lock:
+        _state.threads = n
+        if _state.pool is not None:
+            _state.pool.shutdown(wait=True)
+            _state.pool = None
+    if _state.blas_global is not None:
+        _state.blas_global(ctypes.c_int(n))
+    from . import _numba_threads
+    _numba_threads(n)
+
+
+def _single_threaded_blas() -> None:
+    _state.blas_local(1)
+
+
+def batch_chunks(n: int) -> list:
+    """Split range(n) into one contiguous (start, stop) share per thread that will run."""
+    parts = min(n, _state.threads) if _state.blas_local is not None else 1
+    bounds = [n * k // parts for k in range(parts + 1)]
+    return [(bounds[k], bounds[k + 1]) for k in range(parts)]
+
+
+def run_chunks(fn, chunks: list) -> None:
+    """Call fn(start, stop) for every chunk, on the pool's threads and this one, with BLAS
+    single-threaded inside; returns when all are done and re-raises the first error."""
+    if len(chunks) == 1:
+        fn(*chunks[0])
+        return
+    with _state.lock:
+        if _state.pool is None:
+            _state.pool = ThreadPoolExecutor(_state.threads - 1,
+                                             thread_name_prefix="minidl-kernel",
+                                             initializer=_single_threaded_blas)
+        pool = _state.pool
+    futures = [pool.submit(fn, *chunk) for chunk in chunks[1:]]
+    previous = _state.blas_local(1)          # this thread takes the first chunk itself
+    try:
+        fn(*chunks[0])
+    finally:
+        _state.blas_local(previous)
+        for future in futures:
+            future.result()

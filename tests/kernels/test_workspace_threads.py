@@ -1,0 +1,98 @@
+"""The kernels' scratch-buffer workspace and the batch-splitting thread pool."""
+import threading
+
+import numpy as np
+import pytest
+
+import minidl
+from minidl.kernels import threads
+from minidl.kernels.workspace import Workspace
+
+
+def test_workspace_reuses_a_buffer_only_once_nothing_views_it():
+    ws = Workspace()
+    a = ws.take((3, 4), np.float32)
+    b = ws.take((3, 4), np.float32)
+    assert not np.shares_memory(a, b)                 # a is still in use
+    view = a[1:]
+    del a
+    c = ws.take((3, 4), np.float32)
+    assert not np.shares_memory(c, view)              # a view keeps the buffer taken
+    del view
+    d = ws.take((4, 3), np.float32)                   # same bytes, other shape: reused
+    assert d.shape == (4, 3) and d.dtype == np.float32 and d.flags.c_contiguous
+    assert len(ws._buffers) == 3
+
+
+def test_workspace_keeps_at_most_max_buffers_and_clear_forgets_them():
+    ws = Workspace(max_buffers=2)
+    held = [ws.take((n,), np.float64) for n in (1, 2, 3)]
+    assert len(ws._buffers) == 2
+    held[0][:] = 7.0                                  # dropped buffers stay valid for users
+    ws.clear()
+    assert ws._buffers == [] and held[0][0] == 7.0
+
+
+def test_batch_chunks_cover_the_batch_once(monkeypatch):
+    monkeypatch.setattr(threads._state, "threads", 3)
+    if threads._state.blas_local is None:
+        assert threads.batch_chunks(10) == [(0, 10)]
+        return
+    assert threads.batch_chunks(10) == [(0, 3), (3, 6), (6, 10)]
+    assert threads.batch_chunks(2) == [(0, 1), (1, 2)]
+    monkeypatch.setattr(threads._state, "threads", 1)
+    assert threads.batch_chunks(5) == [(0, 5)]
+
+
+def test_run_chunks_runs_every_chunk_and_reraises(monkeypatch):
+    monkeypatch.setattr(threads._state, "threads", 3)
+    seen, lock = [], threading.Lock()
+
+    def work(start, stop):
+        with lock:
+            seen.append((start, stop))
+
+    chunks = [(0, 2), (2, 4), (4, 5)]
+    threads.run_chunks(work, chunks)
+    assert sorted(seen) == chunks
+
+    def fail(start, stop):
+        if start == 2:
+            raise ValueError("share 2 failed")
+
+    with pytest.raises(ValueError, match="share 2 failed"):
+        threads.run_chunks(fail, chunks)
+
+
+def test_set_num_threads_follows_torch():
+    before = minidl.get_num_threads()
+    try:
+        minidl.set_num_threads(1)
+        assert minidl.get_num_threads() == 1
+        with pytest.raises(ValueError, match="set_num_threads: expected a positive integer"):
+            minidl.set_num_threads(0)
+        with pytest.raises(ValueError, match="positive integer"):
+            minidl.set_num_threads(2.5)
+    finally:
+        minidl.set_num_threads(before)
+    assert minidl.get_num_threads() == before
+
+
+def test_conv2d_gives_the_same_numbers_with_one_and_several_threads():
+    rng = np.random.default_rng(0)
+    x = minidl.tensor(rng.standard_normal((5, 3, 9, 9)).astype(np.float32), requires_grad=True)
+    w = minidl.tensor(rng.standard_normal((4, 3, 3, 3)).astype(np.float32), requires_grad=True)
+    results = []
+    before = minidl.get_num_threads()
+    try:
+        for n in (1, 3):
+            minidl.set_num_threads(n)
+            x.grad = w.grad = None
+            y = minidl.nn.functional.conv2d(x, w, padding=1)
+            (y * y).sum().backward()
+            results.append((y.detach().numpy().copy(), x.grad.numpy().copy(),
+                            w.grad.numpy().copy()))
+    finally:
+        minidl.set_num_threads(before)
+    for one, several in zip(*results):
+        np.testing.assert_allclose(one, several, rtol=1e-5, atol=1e-5)

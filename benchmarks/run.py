@@ -6,10 +6,11 @@
 Each contestant runs in its own long-lived worker process (benchmarks/workloads.py), with
 BLAS, Numba and PyTorch thread pools all set to the thread count before anything imports:
 one process per framework, so no two thread pools spin against each other in one process.
-The workers are driven call by call, interleaved (numba, numpy, torch, numba, ...), and the
-median of the repeats is kept; with more than one thread each timed call waits for the
-other workers' idle threads to stop spinning (SETTLE_SECONDS) and follows one untimed call
-that wakes its own thread pool. Peak memory, import time and first-step time run one fresh
+The workers are driven in rounds, interleaved (numba, numpy, torch, numba, ...): in each
+round a worker makes one untimed call, which wakes its thread pools and brings its arrays
+back into cache as a training loop's previous step would, then BLOCK timed calls back to
+back; the median over all rounds is kept. With more than one thread each round first waits
+for the other workers' idle threads to stop spinning (SETTLE_SECONDS). Peak memory, import time and first-step time run one fresh
 process per measurement. The Markdown table is printed and written to
 benchmarks/RESULTS.md (with the machine and versions).
 """
@@ -33,6 +34,9 @@ sys.path.insert(0, str(HERE))
 # with several threads, a worker measured right after another would share the cores with
 # those spinning threads, so each multi-threaded measurement waits this long first.
 SETTLE_SECONDS = 0.25
+
+# calls per contestant and round: the median of BLOCK back-to-back calls after an untimed one
+BLOCK = 3
 
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                "NUMBA_NUM_THREADS")
@@ -101,12 +105,11 @@ def time_interleaved(threads: int, repeats: int, only=None) -> dict:
             for _ in range(repeats):
                 for c, w in active.items():
                     if threads > 1:
-                        # let the other workers' idle threads stop spinning, then wake this
-                        # worker's pool with one untimed call: a training loop runs steps
-                        # back to back, so its pools are awake
+                        # let the other workers' idle threads stop spinning
                         time.sleep(SETTLE_SECONDS)
-                        w.measure(name)
-                    times[c].append(w.measure(name))
+                    # a training loop runs its steps back to back, with its thread pools
+                    # awake and its arrays in cache: one untimed call, then BLOCK timed
+                    times[c].append(w.measure(f"{name} {BLOCK}"))
             result[name] = {c: statistics.median(v) for c, v in times.items()}
         return result
     finally:

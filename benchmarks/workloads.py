@@ -5,12 +5,14 @@
 Each framework runs in its own long-lived process, so that no two thread pools (BLAS,
 Numba's, PyTorch's) share a process and spin against each other; run.py interleaves the
 processes call by call. The worker reads a workload name per line on stdin and answers
-one JSON line: milliseconds per call (or the workload's own unit).
+one JSON line: milliseconds per call (or the workload's own unit); "name k" makes one
+untimed call and answers the median of the k timed calls that follow it.
 """
 from __future__ import annotations
 
 import json
 import os
+import statistics
 import sys
 import time
 
@@ -89,10 +91,14 @@ def main() -> None:
     table = workloads(lib, "torch" if framework == "torch" else "minidl")
     print(json.dumps({"ready": sorted(table)}), flush=True)
     for line in sys.stdin:
-        name = line.strip()
-        if not name:
+        if not line.strip():
             continue
-        value = table[name]() if name in table else None
+        name, *count = line.split()
+        value = None
+        if name in table:
+            # "name k": one untimed call, then the median of k back-to-back timed calls
+            runs = [table[name]() for _ in range(1 + int(count[0]))][1:] if count else None
+            value = statistics.median(runs) if count else table[name]()
         print(json.dumps({"name": name, "value": value}), flush=True)
 
 

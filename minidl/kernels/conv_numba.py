@@ -112,7 +112,8 @@ def col2im(cols, x_shape, stride, padding, dilation, out=None):
 # Each pass below splits the batch into one share per thread (kernels.threads); a share
 # unfolds or folds its samples and runs their GEMMs while they are still in cache.
 
-def conv2d_forward(x, w, stride, padding, dilation, groups, keep_cols: bool = False):
+def conv2d_forward(x, w, stride, padding, dilation, groups, keep_cols: bool = False,
+                   bias=None):
     """Same contract as reference.conv2d_forward."""
     x = np.ascontiguousarray(x)
     shape = _cols_shape(x.shape, w.shape[2:], stride, padding, dilation)
@@ -122,6 +123,8 @@ def conv2d_forward(x, w, stride, padding, dilation, groups, keep_cols: bool = Fa
     def share(start, stop):
         im2col(x[start:stop], w.shape[2:], stride, padding, dilation, out=cols[start:stop])
         reference.conv2d_gemm(cols[start:stop], w, groups, out=y[start:stop])
+        if bias is not None:
+            y[start:stop] += bias.reshape(1, -1, 1, 1)
 
     run_chunks(share, batch_chunks(shape[0]))
     return (y, cols) if keep_cols else y

@@ -151,14 +151,17 @@ def conv2d_gemm_weight_per_sample(grad_y, cols, groups: int, out=None):
 
 
 def conv2d_forward(x, w, stride: tuple, padding: tuple, dilation: tuple, groups: int,
-                   keep_cols: bool = False):
-    """Cross-correlation y = x (*) w: im2col, then one GEMM per (sample, group).
+                   keep_cols: bool = False, bias=None):
+    """Cross-correlation y = x (*) w (+ bias): im2col, then one GEMM per (sample, group).
 
-    Shapes: x (N, C, H, W), w (OC, C // groups, KH, KW) -> y (N, OC, OH, OW); with
-    keep_cols, (y, cols) so that the weight gradient can reuse the columns.
+    Shapes: x (N, C, H, W), w (OC, C // groups, KH, KW), bias (OC,) or None ->
+    y (N, OC, OH, OW); with keep_cols, (y, cols) so that the weight gradient can reuse the
+    columns.
     """
     cols = im2col(x, tuple(w.shape[2:]), stride, padding, dilation)
     y = conv2d_gemm(cols, w, groups)
+    if bias is not None:
+        y += bias.reshape(1, -1, 1, 1)
     return (y, cols) if keep_cols else y
 
 

@@ -27,28 +27,33 @@ def _kernels(x):
 
 
 class Conv2dFn(ArrayFunction):
-    """y = x (*) w, cross-correlation with stride, symmetric padding, dilation and groups."""
+    """y = x (*) w + b, cross-correlation with stride, symmetric padding, dilation and groups.
+
+    The bias (or None) is added by the kernel while each share of the output is still in
+    cache, instead of by a broadcast add over the whole output afterwards."""
 
     @staticmethod
-    def forward(ctx, x, w, stride, padding, dilation, groups):
+    def forward(ctx, x, w, b, stride, padding, dilation, groups):
         ctx.save_for_backward(x, w)
         ctx.params = (stride, padding, dilation, groups)
         # the weight gradient needs im2col(x) again: keep the forward's columns for it
         y, ctx.cols = _kernels(x).conv2d_forward(x, w, stride, padding, dilation, groups,
-                                                 keep_cols=True)
+                                                 keep_cols=True, bias=b)
         return y
 
     @staticmethod
     def backward(ctx, grad_out):
         x, w = ctx.saved_tensors
-        need_x, need_w = ctx.needs_input_grad[:2]
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
         cols, ctx.cols = ctx.cols, None      # used once; a retained graph unfolds again
-        # y = A_w x is linear in x and in w: dL/dx = A_w^T g, dL/dw = sum of g * columns of x
+        # y = A_w x + b is linear in x and in w: dL/dx = A_w^T g, dL/dw = sum of g * columns
+        # of x, dL/db = g summed over every position
         grad_x = Conv2dBackwardInputFn.apply(grad_out, w, x.shape, *ctx.params) \
             if need_x else None
         grad_w = Conv2dBackwardWeightFn.apply(grad_out, x, w.shape, *ctx.params, cols=cols) \
             if need_w else None
-        return grad_x, grad_w, None, None, None, None
+        grad_b = grad_out.sum((0, 2, 3)) if need_b else None
+        return grad_x, grad_w, grad_b, None, None, None, None
 
 
 class Conv2dBackwardInputFn(ArrayFunction):
@@ -67,7 +72,7 @@ class Conv2dBackwardInputFn(ArrayFunction):
         need_g, need_w = ctx.needs_input_grad[:2]
         # <v, A_w^T g> = <A_w v, g>: d/dg = conv2d(v, w); d/dw = conv2d's weight gradient
         # for input v and output gradient g
-        grad_g = Conv2dFn.apply(grad_gx, w, *ctx.params) if need_g else None
+        grad_g = Conv2dFn.apply(grad_gx, w, None, *ctx.params) if need_g else None
         grad_w = Conv2dBackwardWeightFn.apply(grad_y, grad_gx, w.shape, *ctx.params) \
             if need_w else None
         return grad_g, grad_w, None, None, None, None, None
@@ -88,7 +93,7 @@ class Conv2dBackwardWeightFn(ArrayFunction):
         grad_y, x = ctx.saved_tensors
         need_g, need_x = ctx.needs_input_grad[:2]
         # <v, B(g, x)> = <conv2d(x, v), g>: d/dg = conv2d(x, v); d/dx = A_v^T g
-        grad_g = Conv2dFn.apply(x, grad_gw, *ctx.params) if need_g else None
+        grad_g = Conv2dFn.apply(x, grad_gw, None, *ctx.params) if need_g else None
         grad_x = Conv2dBackwardInputFn.apply(grad_y, grad_gw, x.shape, *ctx.params) \
             if need_x else None
         return grad_g, grad_x, None, None, None, None, None
@@ -201,7 +206,5 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: in
                            f"{padded[1]}). Kernel size: ({reach[0]} x {reach[1]}). Kernel "
                            f"size can't be greater than actual input size (input "
                            f"{list(input.shape)}, weight {list(weight.shape)})")
-    y = Conv2dFn.apply(x, weight, stride, padding, dilation, groups)
-    if bias is not None:
-        y = y + bias.reshape((1, -1, 1, 1))   # dL/db = sum of g over N, H, W (engine sums)
+    y = Conv2dFn.apply(x, weight, bias, stride, padding, dilation, groups)
     return y if input.ndim == 4 else y.squeeze(0)

@@ -46,6 +46,9 @@ def test_conv_kernels_equal_reference(case, dtype):
     y, kept = conv.conv2d_forward(x, w, s, p, d, g, keep_cols=True)
     np.testing.assert_allclose(y, ref.conv2d_forward(x, w, s, p, d, g), **TOL[dtype])
     assert y.dtype == dtype and y.flags.c_contiguous
+    b = rng.standard_normal(OC).astype(dtype)
+    np.testing.assert_allclose(conv.conv2d_forward(x, w, s, p, d, g, bias=b),
+                               ref.conv2d_forward(x, w, s, p, d, g, bias=b), **TOL[dtype])
     gy = rng.standard_normal(y.shape).astype(dtype)
     np.testing.assert_allclose(conv.conv2d_backward_input(gy, w, x.shape, s, p, d, g),
                                ref.conv2d_backward_input(gy, w, x.shape, s, p, d, g),

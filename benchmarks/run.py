@@ -96,7 +96,7 @@ def time_interleaved(threads: int, repeats: int, only=None) -> dict:
         result = {}
         for name in names:
             active = {c: w for c, w in workers.items() if name in w.names}
-            if name.startswith(("gemm_", "blas_")):        # the same in both minidl workers
+            if name.startswith(("gemm_", "blas_", "dispatch_")):   # the same in both minidl workers
                 active.pop("numpy", None)
             for w in active.values():                      # warm-up (and JIT compilation)
                 w.measure(name)
@@ -160,15 +160,20 @@ def render(results: dict, info: dict, command: str) -> str:
                          f"{r['torch']:.2f} | {_ratio(r['numba'], r['torch'])} | "
                          f"{_ratio(r['numpy'], r['torch'])} |")
     lines += ["", "## matmul (GFLOP/s, float32)", "",
-              "| n | threads | minidl (dispatch) | Numba GEMM | NumPy BLAS | PyTorch | "
-              "dispatch / BLAS | GEMM / BLAS |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+              "The dispatch is `minidl.ops.linalg.dispatch_matmul` on arrays (the kernel choice); "
+              "the Tensor column adds the autograd op around it (`a @ b` on Tensors).", "",
+              "| n | threads | dispatch | Tensor `@` | Numba GEMM | NumPy BLAS | PyTorch | "
+              "dispatch / BLAS | Tensor / BLAS | GEMM / BLAS |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for threads, res in sorted(results["timed"].items()):
         for n in (64, 256, 1024):
             def rate(key, who):
                 return 2 * n ** 3 / (res[f"{key}_{n}"][who] * 1e-3) / 1e9
-            mine, gemm, blas = rate("matmul", "numba"), rate("gemm", "numba"), rate("blas", "numba")
-            lines.append(f"| {n} | {threads} | {mine:.1f} | {gemm:.1f} | {blas:.1f} | "
-                         f"{rate('matmul', 'torch'):.1f} | {mine / blas:.2f} | {gemm / blas:.2f} |")
+            disp, mine = rate("dispatch", "numba"), rate("matmul", "numba")
+            gemm, blas = rate("gemm", "numba"), rate("blas", "numba")
+            lines.append(f"| {n} | {threads} | {disp:.1f} | {mine:.1f} | {gemm:.1f} | "
+                         f"{blas:.1f} | {rate('matmul', 'torch'):.1f} | {disp / blas:.2f} | "
+                         f"{mine / blas:.2f} | {gemm / blas:.2f} |")
     lines += ["", "## Autograd overhead (µs per op, forward + backward, 1000-op chain)", "",
               "| threads | minidl | PyTorch | ratio |", "| --- | --- | --- | --- |"]
     for threads, res in sorted(results["timed"].items()):

@@ -71,8 +71,10 @@ def workloads(lib, framework: str) -> dict:
         out[f"matmul_{n}"] = _timed(lambda am=am, bm=bm: am @ bm, inner)
         if framework == "minidl":
             from minidl.kernels import matmul_numba
+            from minidl.ops.linalg import dispatch_matmul
             out[f"gemm_{n}"] = _timed(lambda a=a_np, b=b_np: matmul_numba.gemm(a, b), inner)
             out[f"blas_{n}"] = _timed(lambda a=a_np, b=b_np: a @ b, inner)
+            out[f"dispatch_{n}"] = _timed(lambda a=a_np, b=b_np: dispatch_matmul(a, b), inner)
 
     import overhead
     out["overhead"] = lambda: overhead.time_framework(lib, 1000)     # µs per op

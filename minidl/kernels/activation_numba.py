@@ -24,7 +24,8 @@ def _relu_loops(x, y):
 
 def _relu_backward_loops(grad, y, out):
     for i in prange(grad.size):
-        out[i] = 0 if y[i] <= 0 else grad[i]     # PyTorch's threshold_backward
+        # grad * (y > 0), as the NumPy twin computes it: -0.0 and inf * 0 = NaN included
+        out[i] = grad[i] * 1.0 if y[i] > 0 else grad[i] * 0.0
 
 
 _relu = (kernel(_relu_loops, parallel=True), kernel(_relu_loops))

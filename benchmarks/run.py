@@ -10,9 +10,9 @@ The workers are driven in rounds, interleaved (numba, numpy, torch, numba, ...):
 round a worker makes one untimed call, which wakes its thread pools and brings its arrays
 back into cache as a training loop's previous step would, then BLOCK timed calls back to
 back; the median over all rounds is kept. With more than one thread each round first waits
-for the other workers' idle threads to stop spinning (SETTLE_SECONDS). Peak memory, import time and first-step time run one fresh
-process per measurement. The Markdown table is printed and written to
-benchmarks/RESULTS.md (with the machine and versions).
+for the other workers' idle threads to stop spinning (SETTLE_SECONDS). Peak memory, import
+time and first-step time run one fresh process per measurement. The Markdown table is
+printed and written to benchmarks/RESULTS.md (with the machine and versions).
 """
 from __future__ import annotations
 
@@ -96,7 +96,7 @@ def time_interleaved(threads: int, repeats: int, only=None) -> dict:
         result = {}
         for name in names:
             active = {c: w for c, w in workers.items() if name in w.names}
-            if name.startswith(("gemm_", "blas_", "dispatch_")):   # the same in both minidl workers
+            if name.startswith(("gemm_", "blas_", "dispatch_")):   # same in both minidl workers
                 active.pop("numpy", None)
             for w in active.values():                      # warm-up (and JIT compilation)
                 w.measure(name)

@@ -97,10 +97,12 @@ def main() -> None:
             continue
         name, *count = line.split()
         value = None
-        if name in table:
+        if name in table and count:
             # "name k": one untimed call, then the median of k back-to-back timed calls
-            runs = [table[name]() for _ in range(1 + int(count[0]))][1:] if count else None
-            value = statistics.median(runs) if count else table[name]()
+            table[name]()
+            value = statistics.median(table[name]() for _ in range(int(count[0])))
+        elif name in table:
+            value = table[name]()
         print(json.dumps({"name": name, "value": value}), flush=True)
 
 

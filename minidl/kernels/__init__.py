@@ -63,15 +63,18 @@ def numba_kernels(name: str):
     """The Numba kernel module `minidl.kernels.<name>`, imported on first use."""
     module = _modules.get(name)
     if module is None:
-        if not _modules:                    # Numba's first use: give it minidl's threads
+        first = not _modules
+        module = _modules[name] = importlib.import_module(f"{__name__}.{name}")
+        if first:                           # Numba's first use: give it minidl's threads
             from .threads import get_num_threads
             _numba_threads(get_num_threads())
-        module = _modules[name] = importlib.import_module(f"{__name__}.{name}")
     return module
 
 
 def _numba_threads(n: int) -> None:
-    """Numba's parallel loops use n threads (at most NUMBA_NUM_THREADS), once it is loaded."""
-    if numba_enabled():
+    """Numba's parallel loops use n threads (at most NUMBA_NUM_THREADS), once a Numba
+    kernel module is loaded (numba_kernels passes the count on then; Numba is not imported
+    just to be told it)."""
+    if _modules:
         import numba
         numba.set_num_threads(max(1, min(n, numba.config.NUMBA_NUM_THREADS)))

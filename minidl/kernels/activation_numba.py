@@ -3,15 +3,14 @@
 Twins of `reference.relu_forward` and `reference.relu_backward`, equal to the last bit.
 NumPy computes the backward as a comparison into a bool mask and a float-times-bool product
 that casts the mask on the way, three passes over memory; this is one, and it splits large
-arrays across threads. Each kernel is compiled twice, serial and parallel (`_twins`).
+arrays across threads. Each kernel is compiled twice, serial and parallel (`jit.twins`).
 """
 from __future__ import annotations
 
-import numba
 import numpy as np
 from numba import prange
 
-from .jit import kernel
+from .jit import pick, twins
 
 PARALLEL_MIN = 1 << 16      # elements; below this one thread is faster
 
@@ -28,19 +27,15 @@ def _relu_backward_loops(grad, y, out):
         out[i] = grad[i] * 1.0 if y[i] > 0 else grad[i] * 0.0
 
 
-_relu = (kernel(_relu_loops, parallel=True), kernel(_relu_loops))
-_relu_backward = (kernel(_relu_backward_loops, parallel=True), kernel(_relu_backward_loops))
-
-
-def _pick(twins, size: int):
-    return twins[0] if size >= PARALLEL_MIN and numba.get_num_threads() > 1 else twins[1]
+_relu = twins(_relu_loops)
+_relu_backward = twins(_relu_backward_loops)
 
 
 def relu_forward(x):
     """Same contract as reference.relu_forward."""
     x = np.ascontiguousarray(x)
     y = np.empty_like(x)
-    _pick(_relu, x.size)(x.reshape(-1), y.reshape(-1))
+    pick(_relu, x.size, PARALLEL_MIN)(x.reshape(-1), y.reshape(-1))
     return y
 
 
@@ -48,5 +43,5 @@ def relu_backward(grad, y):
     """Same contract as reference.relu_backward."""
     grad, y = np.ascontiguousarray(grad), np.ascontiguousarray(y)
     out = np.empty_like(grad)
-    _pick(_relu_backward, grad.size)(grad.reshape(-1), y.reshape(-1), out.reshape(-1))
+    pick(_relu_backward, grad.size, PARALLEL_MIN)(grad.reshape(-1), y.reshape(-1), out.reshape(-1))
     return out

@@ -11,6 +11,7 @@
 """
 from __future__ import annotations
 
+import numba
 from numba import njit
 
 
@@ -19,3 +20,15 @@ def kernel(fn=None, *, parallel: bool = False, fastmath: bool = False):
     options = dict(cache=True, error_model="numpy", nogil=True, parallel=parallel,
                    fastmath=fastmath)
     return njit(**options)(fn) if fn is not None else njit(**options)
+
+
+def twins(fn) -> tuple:
+    """Compile the loops `fn` twice: parallel (its `prange` loops split across threads) and
+    serial, for inputs too small to pay for starting a parallel region."""
+    return kernel(fn, parallel=True), kernel(fn)
+
+
+def pick(compiled: tuple, size: int, parallel_min: int):
+    """The parallel twin for `size` elements at or above `parallel_min` when Numba has more
+    than one thread, else the serial one."""
+    return compiled[0] if size >= parallel_min and numba.get_num_threads() > 1 else compiled[1]

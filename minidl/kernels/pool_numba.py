@@ -4,30 +4,23 @@ Twins of reference.max_pool2d_forward/backward and avg_pool2d_forward/backward (
 signatures and results). Each window is read once straight from the input; which kernel
 taps fall inside the input (padding) is computed once per output row and column, so the
 window loops hold no bounds checks; max-pooling records the flat index of the winner as it
-goes. No padded copy, no temporary per kernel tap. Each kernel is compiled twice (`_twins`):
+goes. No padded copy, no temporary per kernel tap. Each kernel is compiled twice (`jit.twins`):
 parallel over (sample, channel) planes for large inputs, serial for small ones.
 """
 from __future__ import annotations
 
-import numba
 import numpy as np
 from numba import prange
 
-from .jit import kernel
+from .jit import kernel, pick, twins
 from .reference import pool_output_size
 
 
-def _twins(fn):
-    """Compile `fn` twice: parallel over planes for big inputs, serial for small ones
-    (starting a parallel region costs more than a small plane's work)."""
-    return kernel(fn, parallel=True), kernel(fn)
-
-
-def _pick(twins, x):
-    return twins[0] if x.size >= PARALLEL_MIN and numba.get_num_threads() > 1 else twins[1]
-
-
 PARALLEL_MIN = 1 << 17      # elements; below this one thread is faster
+
+
+def _pick(compiled, x):
+    return pick(compiled, x.size, PARALLEL_MIN)
 
 
 @kernel
@@ -173,11 +166,11 @@ def _avg_pool_backward_loops(grad_y, H, W, KH, KW, SH, SW, PH, PW, count_include
     return grad_x
 
 
-_max_pool = _twins(_max_pool_loops)
-_max_pool_2x2 = _twins(_max_pool_2x2_loops)
-_max_pool_backward = _twins(_max_pool_backward_loops)
-_avg_pool = _twins(_avg_pool_loops)
-_avg_pool_backward = _twins(_avg_pool_backward_loops)
+_max_pool = twins(_max_pool_loops)
+_max_pool_2x2 = twins(_max_pool_2x2_loops)
+_max_pool_backward = twins(_max_pool_backward_loops)
+_avg_pool = twins(_avg_pool_loops)
+_avg_pool_backward = twins(_avg_pool_backward_loops)
 
 
 def _out_hw(x_shape, kernel_size, stride, padding, dilation, ceil_mode):
@@ -190,32 +183,33 @@ def _out_hw(x_shape, kernel_size, stride, padding, dilation, ceil_mode):
 def max_pool2d_forward(x, kernel_size, stride, padding, dilation, ceil_mode):
     """Same contract as reference.max_pool2d_forward: x (N, C, H, W) -> (y, int64 indices)."""
     OH, OW = _out_hw(x.shape, kernel_size, stride, padding, dilation, ceil_mode)
+    x = np.ascontiguousarray(x)
     if (tuple(kernel_size) == tuple(stride) == (2, 2) and tuple(padding) == (0, 0)
             and tuple(dilation) == (1, 1) and (OH, OW) == (x.shape[2] // 2, x.shape[3] // 2)):
-        return _pick(_max_pool_2x2, x)(np.ascontiguousarray(x), OH, OW)
-    return _pick(_max_pool, x)(np.ascontiguousarray(x), kernel_size[0], kernel_size[1], stride[0],
-                     stride[1], padding[0], padding[1], dilation[0], dilation[1], OH, OW)
+        return _pick(_max_pool_2x2, x)(x, OH, OW)
+    return _pick(_max_pool, x)(x, *kernel_size, *stride, *padding, *dilation, OH, OW)
 
 
 def max_pool2d_backward(grad_y, indices, x_shape):
     """Same contract as reference.max_pool2d_backward: -> grad_x of x_shape."""
-    return _pick(_max_pool_backward, grad_y)(np.ascontiguousarray(grad_y), np.ascontiguousarray(indices),
-                              x_shape[2], x_shape[3])
+    grad_y = np.ascontiguousarray(grad_y)
+    return _pick(_max_pool_backward, grad_y)(grad_y, np.ascontiguousarray(indices),
+                                             x_shape[2], x_shape[3])
 
 
 def avg_pool2d_forward(x, kernel_size, stride, padding, ceil_mode, count_include_pad,
                        divisor_override):
     """Same contract as reference.avg_pool2d_forward: x (N, C, H, W) -> y (N, C, OH, OW)."""
     OH, OW = _out_hw(x.shape, kernel_size, stride, padding, (1, 1), ceil_mode)
-    return _pick(_avg_pool, x)(np.ascontiguousarray(x), kernel_size[0], kernel_size[1], stride[0],
-                     stride[1], padding[0], padding[1], OH, OW, bool(count_include_pad),
-                     int(divisor_override or 0))
+    x = np.ascontiguousarray(x)
+    return _pick(_avg_pool, x)(x, *kernel_size, *stride, *padding, OH, OW,
+                               bool(count_include_pad), int(divisor_override or 0))
 
 
 def avg_pool2d_backward(grad_y, x_shape, kernel_size, stride, padding, ceil_mode,
                         count_include_pad, divisor_override):
     """Same contract as reference.avg_pool2d_backward: grad_y -> grad_x of x_shape."""
-    return _pick(_avg_pool_backward, grad_y)(np.ascontiguousarray(grad_y), x_shape[2], x_shape[3],
-                              kernel_size[0], kernel_size[1], stride[0], stride[1],
-                              padding[0], padding[1], bool(count_include_pad),
-                              int(divisor_override or 0))
+    grad_y = np.ascontiguousarray(grad_y)
+    return _pick(_avg_pool_backward, grad_y)(grad_y, x_shape[2], x_shape[3], *kernel_size,
+                                             *stride, *padding, bool(count_include_pad),
+                                             int(divisor_override or 0))

@@ -17,8 +17,7 @@ Numba kernels' threads and the BLAS library's own threads.
 """
 from __future__ import annotations
 
-import ctypes
-import glob
+import functools
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -39,17 +38,29 @@ def _default_threads() -> int:
         return os.cpu_count() or 1
 
 
-def _find_openblas():
-    """NumPy's own OpenBLAS (the library its wheels ship), or None."""
+@functools.cache
+def _blas() -> tuple:
+    """(set this thread's BLAS threads, set BLAS's global threads) from NumPy's own OpenBLAS
+    (the library its wheels ship); either is None where not found. Looked up on first use,
+    not at import."""
+    import ctypes
+    import glob
     base = os.path.dirname(np.__file__)
     patterns = [os.path.join(base + ".libs", "*openblas*"),        # Linux, Windows wheels
                 os.path.join(base, ".dylibs", "*openblas*")]       # macOS wheels
     for path in sorted(p for pattern in patterns for p in glob.glob(pattern)):
         try:
-            return ctypes.CDLL(path)
+            lib = ctypes.CDLL(path)
         except OSError:
             continue
-    return None
+        local = getattr(lib, "openblas_set_num_threads_local", None)
+        if local is not None:
+            local.argtypes, local.restype = [ctypes.c_int], ctypes.c_int
+        set_global = next((getattr(lib, n) for n in _BLAS_GLOBAL if hasattr(lib, n)), None)
+        if set_global is not None:
+            set_global.argtypes = [ctypes.c_int]
+        return local, set_global
+    return None, None
 
 
 class _State:
@@ -57,12 +68,6 @@ class _State:
         self.threads = _default_threads()
         self.pool = None
         self.lock = threading.Lock()
-        lib = _find_openblas()
-        self.blas_local = getattr(lib, "openblas_set_num_threads_local", None)
-        if self.blas_local is not None:
-            self.blas_local.argtypes, self.blas_local.restype = [ctypes.c_int], ctypes.c_int
-        self.blas_global = next((getattr(lib, name) for name in _BLAS_GLOBAL
-                                 if lib is not None and hasattr(lib, name)), None)
 
 
 _state = _State()
@@ -83,19 +88,25 @@ def set_num_threads(n: int) -> None:
         if _state.pool is not None:
             _state.pool.shutdown(wait=True)
             _state.pool = None
-    if _state.blas_global is not None:
-        _state.blas_global(ctypes.c_int(n))
+    blas_global = _blas()[1]
+    if blas_global is not None:
+        blas_global(n)
     from . import _numba_threads
     _numba_threads(n)
 
 
+def can_split() -> bool:
+    """True when the BLAS's per-thread count can be set, so batches may be split."""
+    return _blas()[0] is not None
+
+
 def _single_threaded_blas() -> None:
-    _state.blas_local(1)
+    _blas()[0](1)
 
 
 def batch_chunks(n: int) -> list:
     """Split range(n) into one contiguous (start, stop) share per thread that will run."""
-    parts = min(n, _state.threads) if _state.blas_local is not None else 1
+    parts = min(n, _state.threads) if can_split() else 1
     bounds = [n * k // parts for k in range(parts + 1)]
     return [(bounds[k], bounds[k + 1]) for k in range(parts)]
 
@@ -113,10 +124,11 @@ def run_chunks(fn, chunks: list) -> None:
                                              initializer=_single_threaded_blas)
         pool = _state.pool
     futures = [pool.submit(fn, *chunk) for chunk in chunks[1:]]
-    previous = _state.blas_local(1)          # this thread takes the first chunk itself
+    blas_local = _blas()[0]
+    previous = blas_local(1)                 # this thread takes the first chunk itself
     try:
         fn(*chunks[0])
     finally:
-        _state.blas_local(previous)
+        blas_local(previous)
         for future in futures:
             future.result()

@@ -54,4 +54,5 @@ class Workspace:
 
     def clear(self) -> None:
         """Forget every buffer (arrays still in use stay valid: they keep their own)."""
-        self._buffers.clear()
+        with self._lock:
+            self._buffers.clear()

@@ -87,30 +87,34 @@ def linear(x, weight, bias=None):
         raise RuntimeError(f"linear: input of shape {tuple(x.shape)} has {x.shape[-1]} "
                            f"features, but the weight of shape {tuple(weight.shape)} expects "
                            f"{weight.shape[-1]}")
-    if (x.ndim == 2 and weight.ndim == 2 and (bias is None or bias.ndim == 1)
-            and x.dtype == weight.dtype and (bias is None or bias.dtype == x.dtype)):
+    if (weight.ndim == 2 and x.dtype == weight.dtype
+            and (bias is None or (bias.shape == weight.shape[:1] and bias.dtype == x.dtype))):
         return LinearFn.apply(x, weight, bias)
+    # operands the fused op does not take: matmul and add raise their own errors, or
+    # broadcast a bias as PyTorch does
     y = matmul(x, transpose(weight, 0, 1))
     return y if bias is None else y + bias
 
 
 class LinearFn(ArrayFunction):
-    """y = x W^T + b for a batch of rows x (N, in), W (out, in), b (out,) or None: one
-    product, with the bias added in place to its fresh result (no broadcast-add op)."""
+    """y = x W^T + b for x (*, in), W (out, in), b (out,) or None: one product over the rows
+    of x, with the bias added in place to its fresh result (no broadcast-add op)."""
 
     @staticmethod
     def forward(ctx, x, w, b):
         ctx.save_for_backward(x, w)
-        y = dispatch_matmul(x, w.T)
+        y = dispatch_matmul(x.reshape(-1, w.shape[1]), w.T)
         if b is not None:
             y += b
-        return y
+        return y.reshape(*x.shape[:-1], w.shape[0])
 
     @staticmethod
     def backward(ctx, grad_out):
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
-        grad_x = matmul(grad_out, w) if need_x else None                      # G W
-        grad_w = matmul(transpose(grad_out, 0, 1), x) if need_w else None     # G^T X
-        grad_b = grad_out.sum(0) if need_b else None
+        rows = grad_out.reshape(-1, w.shape[0])                               # G, (rows, out)
+        grad_x = matmul(rows, w).reshape(x.shape) if need_x else None         # G W
+        grad_w = matmul(transpose(rows, 0, 1), x.reshape(-1, w.shape[1])) \
+            if need_w else None                                               # G^T X
+        grad_b = rows.sum(0) if need_b else None
         return grad_x, grad_w, grad_b

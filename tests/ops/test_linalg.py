@@ -51,7 +51,8 @@ def test_rmatmul_with_an_array():
     assert isinstance(y, minidl.Tensor) and y.shape == (2, 4)
 
 
-@given(st.sampled_from([((5, 3), (4, 3), (4,)), ((2, 5, 3), (4, 3), None), ((3,), (2, 3), (2,))]))
+@given(st.sampled_from([((5, 3), (4, 3), (4,)), ((2, 5, 3), (4, 3), None), ((3,), (2, 3), (2,)),
+                        ((2, 5, 3), (4, 3), (4,))]))
 def test_linear(shapes):
     x_shape, w_shape, b_shape = shapes
     if b_shape is None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import functools
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -119,6 +118,7 @@ def run_chunks(fn, chunks: list) -> None:
         return
     with _state.lock:
         if _state.pool is None:
+            from concurrent.futures import ThreadPoolExecutor   # not at import: 4 ms
             _state.pool = ThreadPoolExecutor(_state.threads - 1,
                                              thread_name_prefix="minidl-kernel",
                                              initializer=_single_threaded_blas)

@@ -352,6 +352,42 @@ def relu_backward(grad, y):
     return grad * (y > 0)
 
 
+# ---- losses ----
+def cross_entropy_forward(x, target, ignore_index: int):
+    """Softmax cross-entropy of logits x (N, C) against class indices target (N,).
+
+    Returns (losses, stats, kept, bad). loss_i = (m_i - x[i, t_i]) + log sum_c exp(x_ic - m_i)
+    with m_i the row's max (PyTorch's log_softmax, shifted so that nothing overflows), and 0
+    where t_i == ignore_index; `stats` = (m, log of the shifted sums) per row, for the
+    backward; `kept` counts the rows not ignored. A target outside [0, C) that is not ignored
+    is reported as `bad`, its row (the caller raises); otherwise bad = -1.
+    """
+    xp = get_array_module(x)
+    N, C = x.shape
+    kept = target != ignore_index
+    bad = xp.flatnonzero(kept & ((target < 0) | (target >= C)))
+    if bad.size:
+        return None, None, 0, int(bad[0])
+    m = x.max(axis=1)
+    log_sum = xp.log(xp.exp(x - m[:, None]).sum(axis=1))
+    picked = x[xp.arange(N), xp.where(kept, target, 0)]
+    losses = xp.where(kept, (m - picked) + log_sum, 0).astype(x.dtype, copy=False)
+    return losses, (m, log_sum), int(kept.sum()), -1
+
+
+def cross_entropy_backward(x, target, ignore_index: int, stats, grad):
+    """Gradient of the per-row losses above, weighted by grad (N,): row i gets
+    grad_i * (softmax(x_i) - onehot(t_i)), an ignored row 0."""
+    xp = get_array_module(x)
+    m, log_sum = stats
+    kept = target != ignore_index
+    g = xp.where(kept, grad, 0).astype(x.dtype, copy=False)
+    out = xp.exp((x - m[:, None]) - log_sum[:, None]) * g[:, None]
+    rows = xp.flatnonzero(kept)
+    out[rows, target[rows]] -= g[rows]
+    return out
+
+
 # ---- optimizer updates ----
 def adam_update_(p, g, m, v, v_max, lr, beta1, beta2, eps, weight_decay, decoupled,
                  step_size, bias_correction2_sqrt):

@@ -16,6 +16,7 @@ pool = pytest.importorskip("minidl.kernels.pool_numba")
 conv = pytest.importorskip("minidl.kernels.conv_numba")
 mm = pytest.importorskip("minidl.kernels.matmul_numba")
 act = pytest.importorskip("minidl.kernels.activation_numba")
+loss = pytest.importorskip("minidl.kernels.loss_numba")
 from minidl.kernels import threads  # noqa: E402
 
 TOL = {np.float32: dict(rtol=2e-5, atol=2e-5), np.float64: dict(rtol=1e-11, atol=1e-11)}
@@ -150,6 +151,38 @@ def test_relu_kernels_are_bitwise_their_numpy_twins(size, dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n,c", [(1, 1), (3, 5), (128, 10), (7, 1000)])
+@pytest.mark.parametrize("ignore_index", [-100, 2])
+def test_cross_entropy_kernels_equal_reference(n, c, ignore_index, dtype):
+    rng = np.random.default_rng(n * c)
+    x = (rng.standard_normal((n, c)) * 5).astype(dtype)
+    t = rng.integers(0, c, n)
+    t[::3] = ignore_index                        # ignored rows, and (index 2) a real class
+    if n > 5:
+        x[1, 0], x[2, :] = np.inf, -np.inf       # inf logits: NaN rows in both
+        x[4, 0], x[5, :] = np.nan, 1e4           # NaN logit; huge equal logits
+    with np.errstate(invalid="ignore"):
+        got, want = loss.cross_entropy_forward(x, t, ignore_index), \
+            ref.cross_entropy_forward(x, t, ignore_index)
+        assert got[2:] == want[2:]                                  # kept rows, no bad row
+        for a, b in zip((got[0], *got[1]), (want[0], *want[1])):
+            assert a.dtype == dtype
+            np.testing.assert_allclose(a, b, **TOL[dtype])
+        g = rng.standard_normal(n).astype(dtype)
+        np.testing.assert_allclose(loss.cross_entropy_backward(x, t, ignore_index, got[1], g),
+                                   ref.cross_entropy_backward(x, t, ignore_index, want[1], g),
+                                   **TOL[dtype])
+
+
+def test_cross_entropy_kernels_report_the_first_bad_target():
+    x = np.zeros((4, 3), np.float32)
+    for impl in (loss, ref):
+        assert impl.cross_entropy_forward(x, np.array([0, 3, -1, 2]), -100)[1:] == (None, 0, 1)
+        assert impl.cross_entropy_forward(x, np.array([-100, 0, -7, 9]), -100)[3] == 2
+        assert impl.cross_entropy_forward(x, np.array([5, 0, 1, 2]), 5)[2:] == (3, -1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("m,k,n", [(1, 1, 1), (3, 5, 7), (65, 257, 130), (128, 64, 513)])
 def test_gemm_equals_reference_matmul(m, k, n, dtype):
     rng = np.random.default_rng(m * k * n)
@@ -182,7 +215,9 @@ def test_ops_give_the_same_result_with_and_without_numba():
         with kernels.use_numba(enabled):
             x.grad = w.grad = None
             y = minidl.ops.max_pool2d(minidl.ops.conv2d(x, w, padding=1), 2)
-            (y * y).sum().backward()
+            logits = minidl.ops.relu(y).reshape(2, -1)
+            ((y * y).sum() + minidl.ops.cross_entropy(logits, minidl.tensor([3, -100]))
+             ).backward()
             results.append((y.detach().numpy(), x.grad.numpy(), w.grad.numpy()))
     for fast, plain in zip(*results):
         np.testing.assert_allclose(fast, plain, rtol=1e-11, atol=1e-11)

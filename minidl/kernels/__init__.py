@@ -65,9 +65,11 @@ def numba_kernels(name: str):
     if module is None:
         first = not _modules
         module = _modules[name] = importlib.import_module(f"{__name__}.{name}")
-        if first:                           # Numba's first use: give it minidl's threads
-            from .threads import get_num_threads
+        if first:                           # the CPU kernels' first use: give Numba
+            from .threads import get_num_threads    # minidl's threads, and keep malloc
+            from . import malloc                    # from trimming every step (malloc.py)
             _numba_threads(get_num_threads())
+            malloc.tune()
     return module
 
 

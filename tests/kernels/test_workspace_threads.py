@@ -99,3 +99,46 @@ def test_conv2d_gives_the_same_numbers_with_one_and_several_threads():
         minidl.set_num_threads(before)
     for one, several in zip(*results):
         np.testing.assert_allclose(one, several, rtol=1e-5, atol=1e-5)
+
+
+_FAULTS = """
+import resource, sys
+import numpy as np
+import minidl
+from minidl.kernels import malloc
+if sys.argv[1] == "kernels":
+    minidl.kernels.numba_kernels("activation_numba")     # the first kernel load tunes
+print(malloc._state["tuned"])
+np.ones(1 << 20)                  # an 8 MB array freed: glibc's thresholds become 8/16 MB
+faults = []
+for _ in range(3):
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    arrays = [np.ones(1 << 18) for _ in range(16)]      # 32 MB of 2 MB arrays, all freed
+    del arrays
+    faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+print(faults[1], faults[2])
+"""
+
+
+def _faults(mode, **env):
+    import os
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, "-c", _FAULTS, mode], capture_output=True,
+                         text=True, check=True, env={**os.environ, **env}).stdout.split()
+    return out[0], int(out[1]), int(out[2])
+
+
+def test_malloc_is_tuned_when_the_first_kernel_loads_and_keeps_freed_steps():
+    pytest.importorskip("numba")
+    from minidl.kernels import malloc
+    if not malloc._mallopt():
+        pytest.skip("not glibc: malloc is left alone")
+    # untuned, glibc trims the heap after every "step" and the next one faults 8 000 pages
+    # back in; tuned, the freed memory is reused (a handful of faults at most)
+    tuned, *again = _faults("kernels")
+    assert tuned == "True" and max(again) < 500
+    untouched, *again = _faults("none")
+    assert untouched == "None" and min(again) > 4000
+    off, *again = _faults("kernels", MINIDL_TUNE_MALLOC="0")
+    assert off == "False" and min(again) > 4000

@@ -21,19 +21,46 @@ import numpy as np
 MATMUL_SIZES = (64, 256, 1024)
 
 
-def training_step(lib, model, batch_shape, n_classes: int, seed: int = 0):
-    """A closure doing one Adam step of `model` on a fixed random batch."""
+N_BATCHES = 16          # a training loop sees a new batch each step: cycle through these
+STEADY_STEPS = 2000     # steps before the "steady" MLP workload is timed
+
+
+def same_init(lib, model, seed: int = 0) -> None:
+    """Give the model the same initial weights in every framework: PyTorch's default
+    uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)), drawn from one NumPy generator. Which hidden
+    units die, and so which Adam moments go subnormal later, then matches across them."""
     rng = np.random.default_rng(seed)
-    x = lib.tensor(rng.random(batch_shape, dtype=np.float32))
-    y = lib.tensor(rng.integers(0, n_classes, batch_shape[0]))
+    with lib.no_grad():
+        for p in model.parameters():
+            fan_in = int(np.prod(p.shape[1:])) if len(p.shape) > 1 else p.shape[0]
+            bound = 1 / np.sqrt(fan_in)
+            p.copy_(lib.tensor(rng.uniform(-bound, bound, tuple(p.shape)).astype(np.float32)))
+
+
+def training_step(lib, model, batch_shape, n_classes: int, seed: int = 0):
+    """A closure doing one Adam step of `model`, on the next of N_BATCHES random batches."""
+    rng = np.random.default_rng(seed)
+    same_init(lib, model, seed)
+    xs = [lib.tensor(rng.random(batch_shape, dtype=np.float32)) for _ in range(N_BATCHES)]
+    ys = [lib.tensor(rng.integers(0, n_classes, batch_shape[0])) for _ in range(N_BATCHES)]
     opt = lib.optim.Adam(model.parameters(), lr=1e-3)
     criterion = lib.nn.CrossEntropyLoss()
+    count = [0]
 
     def step():
-        loss = criterion(model(x), y)
+        k = count[0] % N_BATCHES
+        count[0] += 1
+        loss = criterion(model(xs[k]), ys[k])
         opt.zero_grad()
         loss.backward()
         opt.step()
+    return step
+
+
+def steady(step, steps: int = STEADY_STEPS):
+    """step, after `steps` untimed calls (the regime most of a training run is in)."""
+    for _ in range(steps):
+        step()
     return step
 
 
@@ -47,6 +74,18 @@ def _timed(fn, inner: int = 1):
     return run
 
 
+def _ratio(time_a, time_b, pairs: int = 7):
+    """time_a / time_b from medians of `pairs` interleaved pairs of measurements: for two
+    kernels whose difference is smaller than the drift between separate rounds."""
+    def run():
+        a, b = [], []
+        for _ in range(pairs):
+            a.append(time_a())
+            b.append(time_b())
+        return statistics.median(a) / statistics.median(b)
+    return run
+
+
 def workloads(lib, framework: str) -> dict:
     """name -> callable returning one measurement, for this framework."""
     from minidl.models import define_models
@@ -54,7 +93,9 @@ def workloads(lib, framework: str) -> dict:
     lib.manual_seed(0)
     zoo = define_models(lib.nn)
     out = {"cnn_step": _timed(training_step(lib, zoo.SimpleCNN(3, 28), (64, 3, 28, 28), 10)),
-           "mlp_step": _timed(training_step(lib, zoo.MLP(784, 128, 10), (128, 784), 10), 5)}
+           "mlp_step": _timed(training_step(lib, zoo.MLP(784, 128, 10), (128, 784), 10), 5),
+           "mlp_step_steady": _timed(steady(training_step(lib, zoo.MLP(784, 128, 10),
+                                                          (128, 784), 10)), 5)}
 
     rng = np.random.default_rng(0)
     x = lib.tensor(rng.random((64, 16, 28, 28), dtype=np.float32), requires_grad=True)
@@ -75,6 +116,7 @@ def workloads(lib, framework: str) -> dict:
             out[f"gemm_{n}"] = _timed(lambda a=a_np, b=b_np: matmul_numba.gemm(a, b), inner)
             out[f"blas_{n}"] = _timed(lambda a=a_np, b=b_np: a @ b, inner)
             out[f"dispatch_{n}"] = _timed(lambda a=a_np, b=b_np: dispatch_matmul(a, b), inner)
+            out[f"dispatch_vs_blas_{n}"] = _ratio(out[f"dispatch_{n}"], out[f"blas_{n}"])
 
     import overhead
     out["overhead"] = lambda: overhead.time_framework(lib, 1000)     # µs per op

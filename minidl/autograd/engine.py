@@ -6,7 +6,10 @@ gradients of chosen inputs without touching any `.grad` (minidl.autograd.grad). 
 """
 from __future__ import annotations
 
+import sys
 import weakref
+
+import numpy as np
 
 from .function import Function, _check_finite
 from .grad_mode import STATE
@@ -87,7 +90,7 @@ def _run(roots, root_grads, retain_graph, create_graph, targets=None):
                 continue
             if type(node) is AccumulateGrad:
                 leaf = node.variable
-                g = grads[0]
+                g, grads[0] = grads[0], None        # only g holds it now (see _unshared)
                 if leaf._hooks:
                     g = _apply_hooks(leaf._hooks, g)
                 if targets is not None:
@@ -139,6 +142,7 @@ def _run(roots, root_grads, retain_graph, create_graph, targets=None):
                 if grads is None:
                     grads = buffers[child] = [None] * child._n_outputs
                 grads[nr] = g if grads[nr] is None else grads[nr] + g
+            grads_in = g = data = None     # hold no gradient past its node (see _unshared)
             if not retain_graph:           # free what backward needed, once used
                 node._freed = True
                 if node._saved:
@@ -189,12 +193,30 @@ def _complete(node, grads):
             for g, (shape, dtype) in zip(grads, node._out_meta)]
 
 
+# References to a gradient that nothing else holds, when _unshared counts them: the Tensor
+# from _run's local, _accumulate's and _unshared's arguments and getrefcount's own; the
+# array from the Tensor, _unshared's local and getrefcount's own.
+_TENSOR_REFS, _ARRAY_REFS = 4, 3
+
+
+def _unshared(grad) -> bool:
+    """True when nothing but the engine holds this gradient, Tensor or array (no view, no
+    saved copy, no hook that kept it), so it can become `.grad` without a copy; PyTorch's
+    AccumulateGrad steals such a gradient too. CPython reference counts tell."""
+    data = grad.data
+    return (type(data) is np.ndarray and data.base is None and data.flags.c_contiguous
+            and data.flags.writeable and sys.getrefcount(grad) <= _TENSOR_REFS
+            and sys.getrefcount(data) <= _ARRAY_REFS)
+
+
 def _accumulate(leaf, grad, create_graph):
-    """leaf.grad += grad, as PyTorch: a fresh array the first time, a graph if asked."""
+    """leaf.grad += grad, as PyTorch: an array of its own the first time (the gradient
+    itself when nothing else holds it, else a copy), a graph if asked."""
     if create_graph:
         leaf.grad = grad if leaf.grad is None else leaf.grad + grad
     elif leaf.grad is None:
-        leaf.grad = _tensor.Tensor._wrap(grad.data.copy(), False, None, 0)
+        data = grad.data if _unshared(grad) else grad.data.copy()
+        leaf.grad = _tensor.Tensor._wrap(data, False, None, 0)
     else:
         leaf.grad = _tensor.Tensor._wrap(leaf.grad.data + grad.data, False, None, 0)
 

@@ -14,8 +14,10 @@ from .jit import kernel
 
 
 @kernel
-def _adam(p, g, m, v, v_max, amsgrad, decoupled, decay, weight_decay, one_minus_beta1,
-          beta2, one_minus_beta2, eps, step_size, bias_correction2_sqrt):
+def _adam(p, g, m, v, v_max, amsgrad, decoupled, scalars):
+    decay, weight_decay, one_minus_beta1, beta2 = scalars[0], scalars[1], scalars[2], scalars[3]
+    one_minus_beta2, eps, step_size, bias_correction2_sqrt = \
+        scalars[4], scalars[5], scalars[6], scalars[7]
     for i in range(p.size):
         gi = g[i]
         if weight_decay != 0:
@@ -38,10 +40,11 @@ def adam_update_(p, g, m, v, v_max, lr, beta1, beta2, eps, weight_decay, decoupl
                  step_size, bias_correction2_sqrt):
     """Same contract as reference.adam_update_, for C-contiguous NumPy arrays of one float
     dtype (updated in place through flat views)."""
-    t = p.dtype.type
-    flat = [a.reshape(-1) for a in (p, np.ascontiguousarray(g), m, v)]
+    # the scalars travel as one small array of p's dtype: each rounded as np.float32(x)
+    # would round it, and one argument for Numba to type instead of eight
+    scalars = np.array([1 - lr * weight_decay, weight_decay, 1 - beta1, beta2, 1 - beta2, eps,
+                        step_size, bias_correction2_sqrt], p.dtype)
+    v_flat = v.reshape(-1)
     amsgrad = v_max is not None
-    _adam(*flat, v_max.reshape(-1) if amsgrad else flat[3], amsgrad, bool(decoupled),
-          t(1 - lr * weight_decay),
-          t(weight_decay), t(1 - beta1), t(beta2), t(1 - beta2), t(eps), t(step_size),
-          t(bias_correction2_sqrt))
+    _adam(p.reshape(-1), np.ascontiguousarray(g).reshape(-1), m.reshape(-1), v_flat,
+          v_max.reshape(-1) if amsgrad else v_flat, amsgrad, bool(decoupled), scalars)

@@ -17,11 +17,12 @@ NUMBA_GEMM_MAX = 8 * 8 * 8          # M*N*K at or below which the Numba GEMM run
 def dispatch_matmul(a, b):
     """a @ b on arrays by the faster of BLAS and the serial Numba GEMM for this size.
 
-    The test order keeps the common case cheap: two NumPy arrays that are not both tiny 2-D
-    floats go straight to np.matmul (BLAS), about 0.2 us after the call itself.
+    The test order keeps the common case cheap: two NumPy arrays whose left operand has
+    more than NUMBA_GEMM_MAX elements go straight to np.matmul (BLAS) after three tests.
     """
     if type(a) is np.ndarray and type(b) is np.ndarray:
-        if (a.ndim == 2 and b.ndim == 2 and a.shape[0] * a.shape[1] * b.shape[1] <= NUMBA_GEMM_MAX
+        if (a.size <= NUMBA_GEMM_MAX and a.ndim == 2 and b.ndim == 2
+                and a.shape[0] * a.shape[1] * b.shape[1] <= NUMBA_GEMM_MAX
                 and a.dtype == b.dtype and a.dtype.kind == "f" and kernels.numba_enabled()):
             return kernels.numba_kernels("matmul_numba").gemm_serial(
                 np.ascontiguousarray(a), np.ascontiguousarray(b))

@@ -12,10 +12,15 @@ from .. import kernels
 from ..kernels import reference
 
 
-def _fusable(*arrays) -> bool:
-    return (kernels.numba_enabled()
-            and all(type(a) is np.ndarray and a.flags.c_contiguous for a in arrays)
-            and len({a.dtype for a in arrays}) == 1 and arrays[0].dtype.kind == "f")
+def _fusable(arrays) -> bool:
+    """C-contiguous NumPy arrays of one float dtype, with the Numba kernels on."""
+    dtype = arrays[0].dtype
+    if dtype.kind != "f" or not kernels.numba_enabled():
+        return False
+    for a in arrays:
+        if type(a) is not np.ndarray or a.dtype != dtype or not a.flags.c_contiguous:
+            return False
+    return True
 
 
 def adam_update_(p, g, m, v, v_max, *, lr: float, beta1: float, beta2: float, eps: float,
@@ -27,6 +32,6 @@ def adam_update_(p, g, m, v, v_max, *, lr: float, beta1: float, beta2: float, ep
     step_size = lr / (1 - beta1 ** step)
     bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
     arrays = (p, g, m, v) if v_max is None else (p, g, m, v, v_max)
-    impl = kernels.numba_kernels("optim_numba") if _fusable(*arrays) else reference
+    impl = kernels.numba_kernels("optim_numba") if _fusable(arrays) else reference
     impl.adam_update_(p, g, m, v, v_max, lr, beta1, beta2, eps, weight_decay, decoupled,
                       step_size, bias_correction2_sqrt)

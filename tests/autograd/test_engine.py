@@ -269,3 +269,43 @@ def test_anomaly_mode_catches_nan_in_forward():
         with pytest.raises(RuntimeError, match="LogFn.*nan.*forward"):
             x.log()
     assert np.isnan(x.log().item())      # off again: no check
+
+
+class _FreshGradient(minidl.autograd.Function):
+    """y = 2x, whose backward returns a new array and records its id."""
+    made = []
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, g):
+        out = minidl.tensor(np.full(g.shape, 2.0, g.dtype))
+        _FreshGradient.made.append(id(out.data))
+        return out
+
+
+def test_a_gradient_nothing_else_holds_becomes_grad_without_a_copy():
+    x = minidl.ones(4, requires_grad=True)
+    _FreshGradient.apply(x).sum().backward()
+    assert id(x.grad.data) == _FreshGradient.made[-1]         # stolen, as PyTorch does
+    np.testing.assert_array_equal(x.grad.numpy(), 2.0)
+
+
+def test_a_gradient_held_elsewhere_is_copied_into_grad():
+    kept = []
+    x = minidl.ones(3, requires_grad=True)
+    x.register_hook(lambda g: kept.append(g))                 # a hook keeps the gradient
+    p, q = minidl.ones(3, requires_grad=True), minidl.ones(3, requires_grad=True)
+    w = minidl.ones(2, 3, requires_grad=True)
+    (x * 3).sum().backward()
+    (p + q).sum().backward()                                  # one gradient, two leaves
+    w.sum().backward()                                        # a broadcast view of ones
+    assert not np.shares_memory(x.grad.data, kept[0].data)
+    assert not np.shares_memory(p.grad.data, q.grad.data)
+    for leaf in (x, p, q, w):
+        leaf.grad.data += 1                                   # each .grad is its own
+    np.testing.assert_array_equal(kept[0].numpy(), 3.0)
+    np.testing.assert_array_equal(p.grad.numpy() + q.grad.numpy(), 4.0)
+    np.testing.assert_array_equal(w.grad.numpy(), 2.0)

@@ -4,21 +4,24 @@ Twin of `reference.adam_update_`: the same formula, in the same order of operati
 every scalar rounded to the parameter's dtype exactly as NumPy rounds a Python float
 meeting a float32 array, so the result is the same to the last bit. What changes is that
 each element is read and written once instead of once per NumPy statement (about ten
-passes over every parameter).
+passes over every parameter), and large parameters are split across threads (`jit.twins`):
+the update of each element is independent, so the split changes no bit.
 """
 from __future__ import annotations
 
 import numpy as np
+from numba import prange
 
-from .jit import kernel
+from .jit import pick, twins
+
+PARALLEL_MIN = 1 << 16      # elements; below this one thread is faster
 
 
-@kernel
-def _adam(p, g, m, v, v_max, amsgrad, decoupled, scalars):
+def _adam_loops(p, g, m, v, v_max, amsgrad, decoupled, scalars):
     decay, weight_decay, one_minus_beta1, beta2 = scalars[0], scalars[1], scalars[2], scalars[3]
     one_minus_beta2, eps, step_size, bias_correction2_sqrt = \
         scalars[4], scalars[5], scalars[6], scalars[7]
-    for i in range(p.size):
+    for i in prange(p.size):
         gi = g[i]
         if weight_decay != 0:
             if decoupled:                         # AdamW: shrink the weight itself
@@ -33,7 +36,10 @@ def _adam(p, g, m, v, v_max, amsgrad, decoupled, scalars):
             if vi > v_max[i] or vi != vi:     # NumPy's maximum: NaN wins
                 v_max[i] = vi
             vi = v_max[i]
-        p[i] -= step_size * m[i] / (np.sqrt(vi) / bias_correction2_sqrt + eps)
+        p[i] -= step_size * (m[i] / (np.sqrt(vi) / bias_correction2_sqrt + eps))
+
+
+_adam = twins(_adam_loops)
 
 
 def adam_update_(p, g, m, v, v_max, lr, beta1, beta2, eps, weight_decay, decoupled,
@@ -46,5 +52,6 @@ def adam_update_(p, g, m, v, v_max, lr, beta1, beta2, eps, weight_decay, decoupl
                         step_size, bias_correction2_sqrt], p.dtype)
     v_flat = v.reshape(-1)
     amsgrad = v_max is not None
-    _adam(p.reshape(-1), np.ascontiguousarray(g).reshape(-1), m.reshape(-1), v_flat,
-          v_max.reshape(-1) if amsgrad else v_flat, amsgrad, bool(decoupled), scalars)
+    pick(_adam, p.size, PARALLEL_MIN)(
+        p.reshape(-1), np.ascontiguousarray(g).reshape(-1), m.reshape(-1), v_flat,
+        v_max.reshape(-1) if amsgrad else v_flat, amsgrad, bool(decoupled), scalars)

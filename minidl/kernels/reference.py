@@ -408,4 +408,4 @@ def adam_update_(p, g, m, v, v_max, lr, beta1, beta2, eps, weight_decay, decoupl
     if v_max is not None:
         xp.maximum(v_max, v, out=v_max)
         v = v_max
-    p -= step_size * m / (xp.sqrt(v) / bias_correction2_sqrt + eps)
+    p -= step_size * (m / (xp.sqrt(v) / bias_correction2_sqrt + eps))   # PyTorch's addcdiv

@@ -17,6 +17,7 @@ conv = pytest.importorskip("minidl.kernels.conv_numba")
 mm = pytest.importorskip("minidl.kernels.matmul_numba")
 act = pytest.importorskip("minidl.kernels.activation_numba")
 loss = pytest.importorskip("minidl.kernels.loss_numba")
+optim = pytest.importorskip("minidl.kernels.optim_numba")
 from minidl.kernels import threads  # noqa: E402
 
 TOL = {np.float32: dict(rtol=2e-5, atol=2e-5), np.float64: dict(rtol=1e-11, atol=1e-11)}
@@ -70,6 +71,7 @@ def twin(request, monkeypatch):
     threshold = 0 if parallel else 1 << 62
     monkeypatch.setattr(pool, "PARALLEL_MIN", threshold)
     monkeypatch.setattr(act, "PARALLEL_MIN", threshold)
+    monkeypatch.setattr(optim, "PARALLEL_MIN", threshold)
     monkeypatch.setattr(threads._state, "threads", 3 if parallel else 1)
     return request.param
 
@@ -264,16 +266,18 @@ def test_serial_gemm_and_the_dispatch_agree_with_blas(m, k, n):
 @pytest.mark.parametrize("weight_decay,decoupled,amsgrad",
                          [(0.0, False, False), (0.01, False, True), (0.05, True, False)])
 def test_fused_adam_is_bitwise_its_numpy_twin(dtype, weight_decay, decoupled, amsgrad):
-    optim = pytest.importorskip("minidl.kernels.optim_numba")
     rng = np.random.default_rng(4)
     arrays = [rng.standard_normal((7, 5)).astype(dtype) for _ in range(4)]
     fused = [a.copy() for a in arrays]
     plain = [a.copy() for a in arrays]
     fused[3], plain[3] = np.abs(fused[3]), np.abs(plain[3])          # v >= 0
+    for a in (fused, plain):                     # subnormal moments, as dead units leave
+        a[2][0] = np.finfo(dtype).smallest_subnormal * np.arange(1, 6)
     vmax_f = np.abs(rng.standard_normal((7, 5))).astype(dtype) if amsgrad else None
     vmax_p = None if vmax_f is None else vmax_f.copy()
     for step in range(1, 4):
         g = rng.standard_normal((7, 5)).astype(dtype)
+        g[0] = 0
         args = (1e-2, 0.9, 0.999, 1e-8, weight_decay, decoupled,
                 1e-2 / (1 - 0.9 ** step), (1 - 0.999 ** step) ** 0.5)
         optim.adam_update_(fused[0], g, fused[2], fused[3], vmax_f, *args)

@@ -11,6 +11,8 @@
 """
 from __future__ import annotations
 
+import types
+
 import numba
 from numba import njit
 
@@ -22,10 +24,24 @@ def kernel(fn=None, *, parallel: bool = False, fastmath: bool = False):
     return njit(**options)(fn) if fn is not None else njit(**options)
 
 
-def twins(fn) -> tuple:
+def twins(fn, **options) -> tuple:
     """Compile the loops `fn` twice: parallel (its `prange` loops split across threads) and
-    serial, for inputs too small to pay for starting a parallel region."""
-    return kernel(fn, parallel=True), kernel(fn)
+    serial, for inputs too small to pay for starting a parallel region.
+
+    The parallel one is compiled from a copy of `fn` under another qualified name: Numba's
+    on-disk cache keys a function by its qualified name, bytecode and signature, not by its
+    compile options, so two compilations of one function would load each other's machine
+    code from the cache (the "parallel" fused Adam ran on one thread; the "serial" GEMM
+    started a parallel region for every 2x2 product)."""
+    return kernel(_renamed(fn, "parallel"), parallel=True, **options), kernel(fn, **options)
+
+
+def _renamed(fn, suffix: str):
+    copy = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__, fn.__defaults__,
+                              fn.__closure__)
+    copy.__qualname__ = f"{fn.__qualname__}_{suffix}"
+    copy.__module__ = fn.__module__
+    return copy
 
 
 def pick(compiled: tuple, size: int, parallel_min: int):

@@ -15,15 +15,14 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from .jit import kernel
+from .jit import twins
 
 BLOCK_I = 64     # rows of C per parallel task
 BLOCK_K = 256    # depth of a tile: a BLOCK_K x BLOCK_J panel of B stays in L2
 BLOCK_J = 512    # columns of C per tile
 
 
-@kernel(parallel=True, fastmath=True)
-def gemm(a, b):
+def _gemm_loops(a, b):
     """C = A @ B.  Shapes: a (M, K), b (K, N) -> (M, N); C-contiguous, same float dtype."""
     M, K = a.shape
     N = b.shape[1]
@@ -49,9 +48,10 @@ def gemm(a, b):
     return c
 
 
-# The same loops compiled without threads: for tiny products, where starting a parallel
-# region costs more than the product itself.
-gemm_serial = kernel(gemm.py_func, fastmath=True)
+# `gemm` splits the row blocks across threads; `gemm_serial` is the same loops compiled
+# without threads, for tiny products, where starting a parallel region costs more than the
+# product itself.
+gemm, gemm_serial = twins(_gemm_loops, fastmath=True)
 
 
 def matmul(a, b):

@@ -284,3 +284,40 @@ def test_fused_adam_is_bitwise_its_numpy_twin(dtype, weight_decay, decoupled, am
         ref.adam_update_(plain[0], g, plain[2], plain[3], vmax_p, *args)
     for f, p in zip(fused, plain):
         np.testing.assert_array_equal(f, p)
+
+
+_TWINS = """
+import sys
+import numpy as np
+from numba import prange
+from minidl.kernels.jit import twins
+
+def _loops(out):
+    for i in prange(out.size):
+        out[i] = 2 * i
+
+parallel, serial = twins(_loops)
+out = np.zeros(1 << 12, np.int64)
+order = [serial, parallel] if sys.argv[1] == "serial-first" else [parallel, serial]
+for f in order:
+    out[:] = 0
+    f(out)
+    assert (out == 2 * np.arange(out.size)).all()
+"""
+
+
+@pytest.mark.parametrize("order", ["serial-first", "parallel-first"])
+def test_twins_are_cached_apart(order, tmp_path):
+    """Numba's cache keys a function by name and bytecode, not by its options, so the
+    twins of one function must be cached under two names, or the second would load the
+    first one's machine code (one process compiles both, a second loads both)."""
+    import os
+    import subprocess
+    pytest.importorskip("numba")
+    (tmp_path / "twins_case.py").write_text(_TWINS)
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    for _ in range(2):
+        subprocess.run([sys.executable, str(tmp_path / "twins_case.py"), order],
+                       capture_output=True, text=True, env=env, check=True)
+    index = sorted(p.name.split("-")[0] for p in (tmp_path / "cache").rglob("*.nbi"))
+    assert index == ["twins_case._loops", "twins_case._loops_parallel"]

@@ -65,11 +65,12 @@ def numba_kernels(name: str):
     if module is None:
         first = not _modules
         module = _modules[name] = importlib.import_module(f"{__name__}.{name}")
-        if first:                           # the CPU kernels' first use: give Numba
-            from .threads import get_num_threads    # minidl's threads, and keep malloc
-            from . import malloc                    # from trimming every step (malloc.py)
+        if first:                           # the CPU kernels' first use
+            from . import malloc
+            from .threads import get_num_threads, quiet_openmp
+            quiet_openmp()                  # before Numba starts its OpenMP threads
             _numba_threads(get_num_threads())
-            malloc.tune()
+            malloc.tune()                   # keep malloc from trimming every step
     return module
 
 

@@ -94,6 +94,22 @@ def set_num_threads(n: int) -> None:
     _numba_threads(n)
 
 
+# How long (in polls) an idle OpenMP thread of Numba's spins before it sleeps. libgomp's
+# default, 300 000, kept one core busy for about a millisecond after every parallel kernel:
+# 43% of the CPU samples of a two-thread SimpleCNN step were libgomp spinning, on the core
+# the convolution's second share and OpenBLAS needed. 10 000 was fastest of 1 000-300 000
+# (benchmarks/NOTES.md).
+OPENMP_SPIN_COUNT = 10_000
+
+
+def quiet_openmp() -> None:
+    """Shorten the spin of Numba's idle OpenMP threads (GOMP_SPINCOUNT), unless the user
+    set GOMP_SPINCOUNT or OMP_WAIT_POLICY. libgomp reads it when it loads, so this runs
+    before Numba starts its threads; it changes no other library that is already loaded."""
+    if "GOMP_SPINCOUNT" not in os.environ and "OMP_WAIT_POLICY" not in os.environ:
+        os.environ["GOMP_SPINCOUNT"] = str(OPENMP_SPIN_COUNT)
+
+
 def can_split() -> bool:
     """True when the BLAS's per-thread count can be set, so batches may be split."""
     return _blas()[0] is not None

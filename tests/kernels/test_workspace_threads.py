@@ -142,3 +142,25 @@ def test_malloc_is_tuned_when_the_first_kernel_loads_and_keeps_freed_steps():
     assert untouched == "None" and min(again) > 4000
     off, *again = _faults("kernels", MINIDL_TUNE_MALLOC="0")
     assert off == "False" and min(again) > 4000
+
+
+_SPIN = """
+import os
+import minidl
+minidl.kernels.numba_kernels("activation_numba")
+print(os.environ.get("GOMP_SPINCOUNT"))
+"""
+
+
+@pytest.mark.parametrize("env,expected", [({}, str(threads.OPENMP_SPIN_COUNT)),
+                                          ({"GOMP_SPINCOUNT": "7"}, "7"),
+                                          ({"OMP_WAIT_POLICY": "passive"}, "None")])
+def test_openmp_spin_is_shortened_unless_the_user_chose(env, expected):
+    import os
+    import subprocess
+    import sys
+    pytest.importorskip("numba")
+    base = {k: v for k, v in os.environ.items() if k not in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")}
+    out = subprocess.run([sys.executable, "-c", _SPIN], capture_output=True, text=True,
+                         check=True, env={**base, **env}).stdout.split()
+    assert out == [expected]

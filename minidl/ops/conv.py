@@ -15,6 +15,7 @@ from ..autograd.function import ArrayFunction
 from .. import kernels
 from ..kernels import reference
 from .. import tensor as _tensor
+from .elementwise import clone
 from .shape import pad as _pad
 
 
@@ -46,6 +47,8 @@ class Conv2dFn(ArrayFunction):
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         cols, ctx.cols = ctx.cols, None      # used once; a retained graph unfolds again
+        if need_x and need_w and not grad_out.data.flags.c_contiguous:
+            grad_out = clone(grad_out)       # one C-order copy for both passes, not one each
         # y = A_w x + b is linear in x and in w: dL/dx = A_w^T g, dL/dw = sum of g * columns
         # of x, dL/db = g summed over every position
         grad_x = Conv2dBackwardInputFn.apply(grad_out, w, x.shape, *ctx.params) \

@@ -7,9 +7,9 @@ Each contestant runs in its own long-lived worker process (benchmarks/workloads.
 BLAS, Numba and PyTorch thread pools all set to the thread count before anything imports:
 one process per framework, so no two thread pools spin against each other in one process.
 The workers are driven in rounds, interleaved (numba, numpy, torch, numba, ...): in each
-round a worker makes one untimed call, which wakes its thread pools and brings its arrays
-back into cache as a training loop's previous step would, then BLOCK timed calls back to
-back; the median over all rounds is kept. With more than one thread each round first waits
+round a worker makes untimed calls for workloads.WARM_SECONDS, which wake its thread pools
+and bring its arrays back into cache as a training loop's previous steps would, then BLOCK
+timed calls back to back; the median over all rounds is kept. With more than one thread each round first waits
 for the other workers' idle threads to stop spinning (SETTLE_SECONDS). Peak memory, import
 time and first-step time run one fresh process per measurement. The Markdown table is
 printed and written to benchmarks/RESULTS.md (with the machine and versions).
@@ -35,7 +35,7 @@ sys.path.insert(0, str(HERE))
 # those spinning threads, so each multi-threaded measurement waits this long first.
 SETTLE_SECONDS = 0.25
 
-# calls per contestant and round: the median of BLOCK back-to-back calls after an untimed one
+# calls per contestant and round: the median of BLOCK back-to-back calls after untimed ones
 BLOCK = 3
 
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
@@ -108,7 +108,7 @@ def time_interleaved(threads: int, repeats: int, only=None) -> dict:
                         # let the other workers' idle threads stop spinning
                         time.sleep(SETTLE_SECONDS)
                     # a training loop runs its steps back to back, with its thread pools
-                    # awake and its arrays in cache: one untimed call, then BLOCK timed
+                    # awake and its arrays in cache: untimed calls, then BLOCK timed
                     times[c].append(w.measure(f"{name} {BLOCK}"))
             result[name] = {c: statistics.median(v) for c, v in times.items()}
         return result

@@ -5,8 +5,9 @@
 Each framework runs in its own long-lived process, so that no two thread pools (BLAS,
 Numba's, PyTorch's) share a process and spin against each other; run.py interleaves the
 processes call by call. The worker reads a workload name per line on stdin and answers
-one JSON line: milliseconds per call (or the workload's own unit); "name k" makes one
-untimed call and answers the median of the k timed calls that follow it.
+one JSON line: milliseconds per call (or the workload's own unit); "name k" makes untimed
+calls for WARM_SECONDS (at least one) and answers the median of the k timed calls that
+follow them.
 """
 from __future__ import annotations
 
@@ -19,6 +20,11 @@ import time
 import numpy as np
 
 MATMUL_SIZES = (64, 256, 1024)
+
+# Untimed calls before each timed block, in seconds: after the idle gap between rounds the
+# first few two-thread SimpleCNN steps ran 20-60% slow in both frameworks (threads asleep,
+# caches cold: benchmarks/NOTES.md), where a training loop runs its steps back to back.
+WARM_SECONDS = 0.1
 
 
 N_BATCHES = 16          # a training loop sees a new batch each step: cycle through these
@@ -140,8 +146,11 @@ def main() -> None:
         name, *count = line.split()
         value = None
         if name in table and count:
-            # "name k": one untimed call, then the median of k back-to-back timed calls
+            # "name k": untimed calls for WARM_SECONDS, then the median of k timed calls
+            start = time.perf_counter()
             table[name]()
+            while time.perf_counter() - start < WARM_SECONDS:
+                table[name]()
             value = statistics.median(table[name]() for _ in range(int(count[0])))
         elif name in table:
             value = table[name]()

@@ -14,7 +14,12 @@ from numba import prange
 
 from .jit import pick, twins
 
-PARALLEL_MIN = 1 << 16      # elements; below this one thread is faster
+# elements; below this one thread is faster. In isolation two threads already win at 10^5
+# elements (36 against 66 us), but in a training step the update follows the backward's
+# BLAS products, whose OpenBLAS threads go on spinning for a while: a two-thread update of
+# the MLP's 100 480 weights right after one ran 2.5x slower than on one thread, and the
+# two-thread MLP step took 1.35 ms with it against 1.04 without (benchmarks/NOTES.md).
+PARALLEL_MIN = 1 << 20
 
 
 def _adam_loops(p, g, m, v, v_max, amsgrad, decoupled, scalars):

@@ -254,6 +254,7 @@ def test_inplace_on_non_leaf_is_differentiable():
     np.testing.assert_allclose(x.grad.numpy(), [0.0, 3.0])
 
 
+@pytest.mark.filterwarnings("ignore:.*encountered in:RuntimeWarning")   # NumPy's, wanted here
 def test_anomaly_mode_names_the_op_that_made_nan_in_backward():
     x = f64(0.0, 1.0)
     with minidl.set_detect_anomaly(True):
@@ -263,6 +264,7 @@ def test_anomaly_mode_names_the_op_that_made_nan_in_backward():
     assert "y = x.sqrt()" in str(info.value)     # the forward call site
 
 
+@pytest.mark.filterwarnings("ignore:.*encountered in:RuntimeWarning")   # NumPy's, wanted here
 def test_anomaly_mode_catches_nan_in_forward():
     x = f64(-1.0)
     with minidl.set_detect_anomaly(True):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import os
+import queue
 import threading
 
 import numpy as np
@@ -66,7 +67,8 @@ class _State:
     def __init__(self):
         self.threads = _default_threads()
         self.pool = None
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()          # guards `pool` and `threads`
+        self.busy = threading.Lock()          # held while the pool runs one batch of shares
 
 
 _state = _State()
@@ -85,7 +87,7 @@ def set_num_threads(n: int) -> None:
     with _state.lock:
         _state.threads = n
         if _state.pool is not None:
-            _state.pool.shutdown(wait=True)
+            _state.pool.shutdown()
             _state.pool = None
     blas_global = _blas()[1]
     if blas_global is not None:
@@ -116,7 +118,8 @@ def can_split() -> bool:
 
 
 def _single_threaded_blas() -> None:
-    _blas()[0](1)
+    if _blas()[0] is not None:
+        _blas()[0](1)
 
 
 def batch_chunks(n: int) -> list:
@@ -126,25 +129,70 @@ def batch_chunks(n: int) -> list:
     return [(bounds[k], bounds[k + 1]) for k in range(parts)]
 
 
+class _Pool:
+    """Worker threads that each take (fn, chunk) from an inbox of their own and answer on
+    one shared outbox. A queue in and a queue out is one thread round trip per share; the
+    concurrent.futures pool this replaces made three (a future, a condition and a work
+    queue), and on this project's VM a round trip costs 90 us: run_chunks of a function
+    that does nothing took 300 us with it (benchmarks/NOTES.md)."""
+
+    def __init__(self, workers: int):
+        self.inboxes = [queue.SimpleQueue() for _ in range(workers)]
+        self.outbox = queue.SimpleQueue()
+        for k, inbox in enumerate(self.inboxes):
+            threading.Thread(target=self._work, args=(inbox,), daemon=True,
+                             name=f"minidl-kernel-{k}").start()
+
+    def _work(self, inbox) -> None:
+        _single_threaded_blas()
+        while True:
+            task = inbox.get()
+            if task is None:
+                return
+            fn, chunk = task
+            try:
+                fn(*chunk)
+                self.outbox.put(None)
+            except BaseException as exc:        # handed to run_chunks, which re-raises it
+                self.outbox.put(exc)
+
+    def shutdown(self) -> None:
+        for inbox in self.inboxes:
+            inbox.put(None)
+
+
+def _pool(workers: int) -> _Pool:
+    with _state.lock:
+        if _state.pool is None or len(_state.pool.inboxes) < workers:
+            if _state.pool is not None:
+                _state.pool.shutdown()
+            _state.pool = _Pool(workers)
+        return _state.pool
+
+
 def run_chunks(fn, chunks: list) -> None:
     """Call fn(start, stop) for every chunk, on the pool's threads and this one, with BLAS
-    single-threaded inside; returns when all are done and re-raises the first error."""
-    if len(chunks) == 1:
-        fn(*chunks[0])
+    single-threaded inside; returns when all are done and re-raises the first error.
+
+    One batch of shares runs at a time: a call made while another runs (from a second
+    user thread, or from inside a share) runs its chunks one after another itself."""
+    if len(chunks) == 1 or not _state.busy.acquire(blocking=False):
+        for chunk in chunks:
+            fn(*chunk)
         return
-    with _state.lock:
-        if _state.pool is None:
-            from concurrent.futures import ThreadPoolExecutor   # not at import: 4 ms
-            _state.pool = ThreadPoolExecutor(_state.threads - 1,
-                                             thread_name_prefix="minidl-kernel",
-                                             initializer=_single_threaded_blas)
-        pool = _state.pool
-    futures = [pool.submit(fn, *chunk) for chunk in chunks[1:]]
-    blas_local = _blas()[0]
-    previous = blas_local(1)                 # this thread takes the first chunk itself
     try:
-        fn(*chunks[0])
+        pool = _pool(len(chunks) - 1)
+        for inbox, chunk in zip(pool.inboxes, chunks[1:]):
+            inbox.put((fn, chunk))
+        blas_local = _blas()[0] or (lambda n: n)
+        previous = blas_local(1)             # this thread takes the first chunk itself
+        try:
+            fn(*chunks[0])
+        finally:
+            blas_local(previous)
+            errors = [pool.outbox.get() for _ in chunks[1:]]
+        for error in errors:
+            if error is not None:
+                raise error
     finally:
-        blas_local(previous)
-        for future in futures:
-            future.result()
+        _state.busy.release()

@@ -64,6 +64,39 @@ def test_run_chunks_runs_every_chunk_and_reraises(monkeypatch):
         threads.run_chunks(fail, chunks)
 
 
+def test_run_chunks_inside_a_share_or_from_two_threads_neither_deadlocks_nor_mixes(monkeypatch):
+    monkeypatch.setattr(threads._state, "threads", 2)
+    seen, lock = [], threading.Lock()
+
+    def leaf(start, stop):
+        with lock:
+            seen.append((start, stop))
+
+    def outer(start, stop):                   # a share that splits again: runs serially
+        threads.run_chunks(leaf, [(10 * start, 10 * start + 1), (10 * start + 1, 10 * stop)])
+
+    threads.run_chunks(outer, [(0, 1), (1, 2)])
+    assert sorted(seen) == [(0, 1), (1, 10), (10, 11), (11, 20)]
+
+    failures = []
+
+    def caller(k):
+        try:
+            for _ in range(50):
+                got = []
+                threads.run_chunks(lambda a, b: got.append((a, b)), [(k, k + 1), (k + 1, k + 2)])
+                assert sorted(got) == [(k, k + 1), (k + 1, k + 2)]
+        except BaseException as exc:          # noqa: BLE001 (reported below)
+            failures.append(exc)
+
+    callers = [threading.Thread(target=caller, args=(k,)) for k in (0, 100)]
+    for t in callers:
+        t.start()
+    for t in callers:
+        t.join()
+    assert failures == []
+
+
 def test_set_num_threads_follows_torch():
     before = minidl.get_num_threads()
     try:

@@ -155,7 +155,7 @@ def conv2d_backward_weight(grad_y, x, w_shape, stride, padding, dilation, groups
         cols = WORKSPACE.take(_cols_shape(x.shape, w_shape[2:], stride, padding, dilation),
                               x.dtype)
     OC, Cg, KH, KW = w_shape
-    per_sample = np.empty((grad_y.shape[0], groups, OC // groups, Cg * KH * KW), cols.dtype)
+    per_sample = np.empty((grad_y.shape[0], groups, Cg * KH * KW, OC // groups), cols.dtype)
 
     def share(start, stop):
         if unfold:
@@ -164,4 +164,4 @@ def conv2d_backward_weight(grad_y, x, w_shape, stride, padding, dilation, groups
                                                 out=per_sample[start:stop])
 
     run_chunks(share, batch_chunks(grad_y.shape[0]))
-    return per_sample.sum(axis=0).reshape(w_shape)     # the reference's sum, bit for bit
+    return reference.weight_from_per_sample(per_sample, w_shape)   # the reference's sum

@@ -134,20 +134,28 @@ def conv2d_gemm_weight(grad_y, cols, w_shape: tuple, groups: int):
 
     Shapes: grad_y (N, OC, OH, OW), cols (N, C, KH, KW, OH, OW) -> w_shape.
     """
-    return conv2d_gemm_weight_per_sample(grad_y, cols, groups).sum(axis=0).reshape(w_shape)
+    return weight_from_per_sample(conv2d_gemm_weight_per_sample(grad_y, cols, groups), w_shape)
 
 
 def conv2d_gemm_weight_per_sample(grad_y, cols, groups: int, out=None):
-    """Each sample's share of the weight gradient, grad_y[n] @ cols[n]^T per group.
+    """Each sample's share of the weight gradient, transposed: cols[n] @ grad_y[n]^T per
+    group, the same sums as grad_y[n] @ cols[n]^T. (OpenBLAS runs this orientation faster:
+    7.7 against 10.2 ms for the benchmark's 16->32 channel, 28x28 convolution.)
 
-    Shapes: grad_y (N, OC, OH, OW), cols (N, C, KH, KW, OH, OW) -> (N, G, OC/G, K) with
+    Shapes: grad_y (N, OC, OH, OW), cols (N, C, KH, KW, OH, OW) -> (N, G, K, OC/G) with
     K = C/G*KH*KW, written into `out` (C-contiguous, of that shape) if given.
     """
     N, OC, OH, OW = grad_y.shape
     C, KH, KW = cols.shape[1:4]
     G = groups
-    cols = cols.reshape(N, G, C // G * KH * KW, OH * OW).swapaxes(2, 3)   # (N, G, OH*OW, K)
-    return matmul(grad_y.reshape(N, G, OC // G, OH * OW), cols, out)
+    cols = cols.reshape(N, G, C // G * KH * KW, OH * OW)
+    grad_y_t = grad_y.reshape(N, G, OC // G, OH * OW).swapaxes(2, 3)     # (N, G, OH*OW, OC/G)
+    return matmul(cols, grad_y_t, out)
+
+
+def weight_from_per_sample(per_sample, w_shape: tuple):
+    """The per-sample products (N, G, K, OC/G) summed over the batch, as a weight w_shape."""
+    return per_sample.sum(axis=0).swapaxes(1, 2).reshape(w_shape)
 
 
 def conv2d_forward(x, w, stride: tuple, padding: tuple, dilation: tuple, groups: int,

@@ -5,9 +5,9 @@
 Each framework runs in its own long-lived process, so that no two thread pools (BLAS,
 Numba's, PyTorch's) share a process and spin against each other; run.py interleaves the
 processes call by call. The worker reads a workload name per line on stdin and answers
-one JSON line: milliseconds per call (or the workload's own unit); "name k" makes untimed
-calls for WARM_SECONDS (at least one) and answers the median of the k timed calls that
-follow them.
+one JSON line: milliseconds per call (or the workload's own unit); "name k" restarts a
+training workload from its initial weights, makes untimed calls for WARM_SECONDS (at least
+one) and answers the median of the k timed calls that follow them.
 """
 from __future__ import annotations
 
@@ -44,30 +44,44 @@ def same_init(lib, model, seed: int = 0) -> None:
 
 
 def training_step(lib, model, batch_shape, n_classes: int, seed: int = 0):
-    """A closure doing one Adam step of `model`, on the next of N_BATCHES random batches."""
+    """A closure doing one Adam step of `model`, on the next of N_BATCHES random batches.
+
+    `step.restart()` puts the model and the optimizer back to their initial state: run.py
+    restarts before each round, so every round times the first steps of a training run
+    whatever the contestant's speed (a faster contestant makes more warm-up steps per round,
+    and the MLP's cost changes with training: see mlp_step_steady)."""
     rng = np.random.default_rng(seed)
-    same_init(lib, model, seed)
     xs = [lib.tensor(rng.random(batch_shape, dtype=np.float32)) for _ in range(N_BATCHES)]
     ys = [lib.tensor(rng.integers(0, n_classes, batch_shape[0])) for _ in range(N_BATCHES)]
-    opt = lib.optim.Adam(model.parameters(), lr=1e-3)
     criterion = lib.nn.CrossEntropyLoss()
-    count = [0]
+    state = {}
+
+    def restart():
+        same_init(lib, model, seed)
+        state.update(opt=lib.optim.Adam(model.parameters(), lr=1e-3), count=0)
 
     def step():
-        k = count[0] % N_BATCHES
-        count[0] += 1
+        k = state["count"] % N_BATCHES
+        state["count"] += 1
         loss = criterion(model(xs[k]), ys[k])
-        opt.zero_grad()
+        state["opt"].zero_grad()
         loss.backward()
-        opt.step()
+        state["opt"].step()
+
+    restart()
+    step.restart = restart
     return step
 
 
 def steady(step, steps: int = STEADY_STEPS):
-    """step, after `steps` untimed calls (the regime most of a training run is in)."""
+    """step after `steps` untimed calls (the regime most of a training run is in), never
+    restarted."""
     for _ in range(steps):
         step()
-    return step
+
+    def steady_step():
+        step()
+    return steady_step
 
 
 def _timed(fn, inner: int = 1):
@@ -77,6 +91,7 @@ def _timed(fn, inner: int = 1):
         for _ in range(inner):
             fn()
         return (time.perf_counter() - start) * 1e3 / inner
+    run.restart = getattr(fn, "restart", None)
     return run
 
 
@@ -146,7 +161,10 @@ def main() -> None:
         name, *count = line.split()
         value = None
         if name in table and count:
-            # "name k": untimed calls for WARM_SECONDS, then the median of k timed calls
+            # "name k": a restart where the workload has one, untimed calls for
+            # WARM_SECONDS, then the median of k timed calls
+            if getattr(table[name], "restart", None):
+                table[name].restart()
             start = time.perf_counter()
             table[name]()
             while time.perf_counter() - start < WARM_SECONDS:

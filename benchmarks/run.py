@@ -7,10 +7,11 @@ Each contestant runs in its own long-lived worker process (benchmarks/workloads.
 BLAS, Numba and PyTorch thread pools all set to the thread count before anything imports:
 one process per framework, so no two thread pools spin against each other in one process.
 The workers are driven in rounds, interleaved (numba, numpy, torch, numba, ...): in each
-round a worker makes untimed calls for workloads.WARM_SECONDS, which wake its thread pools
-and bring its arrays back into cache as a training loop's previous steps would, then BLOCK
-timed calls back to back; the median over all rounds is kept. With more than one thread each round first waits
-for the other workers' idle threads to stop spinning (SETTLE_SECONDS). Peak memory, import
+round a worker restarts a training workload from its initial weights and makes untimed
+calls for workloads.WARM_SECONDS, which wake its thread pools and bring its arrays back
+into cache as a training loop's previous steps would, then BLOCK timed calls back to back;
+the median over all rounds is kept. With more than one thread each round first waits for
+the other workers' idle threads to stop spinning (SETTLE_SECONDS). Peak memory, import
 time and first-step time run one fresh process per measurement. The Markdown table is
 printed and written to benchmarks/RESULTS.md (with the machine and versions).
 """

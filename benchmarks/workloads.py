@@ -7,7 +7,7 @@ Numba's, PyTorch's) share a process and spin against each other; run.py interlea
 processes call by call. The worker reads a workload name per line on stdin and answers
 one JSON line: milliseconds per call (or the workload's own unit); "name k" restarts a
 training workload from its initial weights, makes untimed calls for WARM_SECONDS (at least
-one) and answers the median of the k timed calls that follow them.
+one; less for the microsecond workloads) and answers the median of the k timed calls that follow them.
 """
 from __future__ import annotations
 
@@ -24,7 +24,11 @@ MATMUL_SIZES = (64, 256, 1024)
 # Untimed calls before each timed block, in seconds: after the idle gap between rounds the
 # first few two-thread SimpleCNN steps ran 20-60% slow in both frameworks (threads asleep,
 # caches cold: benchmarks/NOTES.md), where a training loop runs its steps back to back.
-WARM_SECONDS = 0.1
+# With 0.1 s minidl's two-thread step still read 13.4-20.8 ms in the harness (12.0 back to
+# back); with 0.3 s, 12.4 in two runs. The microsecond workloads need less.
+WARM_SECONDS = 0.3
+WARM_SECONDS_SHORT = 0.05
+SHORT = ("blas_", "dispatch_", "gemm_", "matmul_", "overhead")
 
 
 N_BATCHES = 16          # a training loop sees a new batch each step: cycle through these
@@ -165,9 +169,10 @@ def main() -> None:
             # WARM_SECONDS, then the median of k timed calls
             if getattr(table[name], "restart", None):
                 table[name].restart()
+            warm = WARM_SECONDS_SHORT if name.startswith(SHORT) else WARM_SECONDS
             start = time.perf_counter()
             table[name]()
-            while time.perf_counter() - start < WARM_SECONDS:
+            while time.perf_counter() - start < warm:
                 table[name]()
             value = statistics.median(table[name]() for _ in range(int(count[0])))
         elif name in table:

@@ -6,8 +6,8 @@ threshold with mmap (the threshold starts at 128 KiB and rises to the largest mm
 array freed so far), and returns the free top of its heap to the system once that top
 exceeds the trim threshold (twice the mmap threshold). For the SimpleCNN step (batch 64)
 the heap grew by about 9.6 MB and was trimmed back at the end of every step, so every
-step faulted the same pages in again: 2 200-2 500 minor page faults and 4-5 ms of an
-18-25 ms step (benchmarks/NOTES.md).
+step faulted the same pages in again: 2 200-2 500 minor page faults, and the step took
+25-26 ms at one thread against 17-20 ms without them (benchmarks/NOTES.md).
 
 `tune()` fixes both thresholds (mallopt): arrays up to 32 MiB come from the heap, and up to
 TRIM_THRESHOLD bytes of freed heap stay with the process for the next step. Peak memory is

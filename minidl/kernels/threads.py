@@ -132,9 +132,10 @@ def batch_chunks(n: int) -> list:
 class _Pool:
     """Worker threads that each take (fn, chunk) from an inbox of their own and answer on
     one shared outbox. A queue in and a queue out is one thread round trip per share; the
-    concurrent.futures pool this replaces made three (a future, a condition and a work
-    queue), and on this project's VM a round trip costs 90 us: run_chunks of a function
-    that does nothing took 300 us with it (benchmarks/NOTES.md)."""
+    concurrent.futures pool this replaces made several (a work queue, a future, a
+    condition). On this project's VM a thread round trip costs 10-90 us, and run_chunks of
+    a function that does nothing took 91-95 us with that pool against 11-17 us with this
+    one, interleaved in one process (benchmarks/NOTES.md)."""
 
     def __init__(self, workers: int):
         self.inboxes = [queue.SimpleQueue() for _ in range(workers)]

@@ -47,7 +47,7 @@ class Tensor:
     array plus a graph node, and `.data` is the array.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_output_nr", "_hooks", "_acc",
+    __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "_output_nr", "_hooks", "_acc",
                  "__weakref__")
     __array_ufunc__ = None     # make NumPy defer to our reflected operators (ndarray + Tensor)
 
@@ -61,7 +61,7 @@ class Tensor:
         self._output_nr = 0
         self._hooks = None
         self._acc = None
-        self.requires_grad = False
+        self._requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
 
@@ -71,7 +71,7 @@ class Tensor:
         t = object.__new__(Tensor)
         t.data = array
         t.grad = None
-        t.requires_grad = requires_grad
+        t._requires_grad = requires_grad
         t.grad_fn = grad_fn
         t._output_nr = output_nr
         t._hooks = None
@@ -160,8 +160,21 @@ class Tensor:
         return Tensor._wrap(self.data, False, None, 0)
 
     def detach_(self) -> "Tensor":
-        self.grad_fn, self.requires_grad, self._output_nr = None, False, 0
+        self.grad_fn, self._requires_grad, self._output_nr = None, False, 0
         return self
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether autograd records operations on this tensor (for a leaf: whether it gets
+        a `.grad`). Setting it checks what `requires_grad_` checks, as in PyTorch."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if self.grad_fn is not None:
+            raise RuntimeError("requires_grad: you can only change requires_grad flags of leaf "
+                               "variables; use detach() on a non-leaf tensor")
+        self.requires_grad_(value)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         if not requires_grad and self.grad_fn is not None:
@@ -170,7 +183,7 @@ class Tensor:
         if requires_grad and self.data.dtype.kind not in "fc":
             raise RuntimeError(f"only Tensors of floating point dtype can require gradients, "
                                f"got {self.data.dtype}")
-        self.requires_grad = bool(requires_grad)
+        self._requires_grad = bool(requires_grad)
         return self
 
     def retain_grad(self) -> None:
@@ -287,7 +300,7 @@ class Tensor:
                 raise RuntimeError("a leaf Variable that requires grad is being used in an "
                                    "in-place operation; wrap it in minidl.no_grad()")
             self.data, self.grad_fn = result.data, result.grad_fn
-            self._output_nr, self.requires_grad = result._output_nr, result.requires_grad
+            self._output_nr, self._requires_grad = result._output_nr, result._requires_grad
         else:
             self.data[...] = result.data
         return self

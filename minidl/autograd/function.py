@@ -113,7 +113,7 @@ class Function:
             if isinstance(a, Tensor):
                 data = a.data
                 fargs.append(data)
-                if enabled and a.requires_grad:
+                if enabled and a._requires_grad:
                     record = True
                     node = a.grad_fn
                     if node is None:
@@ -156,7 +156,7 @@ class Function:
             a = arrays[0]
             if a.dtype.kind in "fc" and not ctx._non_differentiable:
                 out = object.__new__(Tensor)      # Tensor._wrap, inlined on the hot path
-                out.data, out.grad, out.requires_grad, out.grad_fn = a, None, True, ctx
+                out.data, out.grad, out._requires_grad, out.grad_fn = a, None, True, ctx
                 out._output_nr, out._hooks, out._acc = 0, None, None
                 return out
             return Tensor._wrap(a, False, None, 0)
@@ -190,7 +190,7 @@ class Function:
                             entry = a
                         else:
                             entry = object.__new__(Tensor)      # Tensor._wrap, inlined
-                            entry.data, entry.grad, entry.requires_grad = a.data, None, True
+                            entry.data, entry.grad, entry._requires_grad = a.data, None, True
                             entry.grad_fn, entry._output_nr = a.grad_fn, a._output_nr
                             entry._hooks = entry._acc = None
                         break

@@ -95,6 +95,11 @@ CASES = {
                              r"floating point.*int64"),
     "requires_grad_ on int": (lambda: minidl.arange(3).requires_grad_(), RuntimeError,
                               r"floating point.*int64"),
+    "requires_grad = True on int": (lambda: setattr(minidl.arange(3), "requires_grad", True),
+                                    RuntimeError, r"floating point.*int64"),
+    "requires_grad set on a non-leaf": (
+        lambda: setattr(minidl.ones(2, requires_grad=True) * 2, "requires_grad", True),
+        RuntimeError, r"requires_grad: you can only change requires_grad flags of leaf"),
     "item of many": (lambda: minidl.ones(2, 3).item(), RuntimeError, r"item.*6 elements"),
     "float of many": (lambda: float(minidl.ones(3)), ValueError, r"one element.*\(3,\)"),
     "int of many": (lambda: int(minidl.ones(3)), ValueError, r"one element.*\(3,\)"),

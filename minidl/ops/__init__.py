@@ -2,9 +2,9 @@
 forward and backward side by side, plus the lowercase function that users call."""
 from .dims import normalize_dim, normalize_dims, shape_args
 from .broadcast import broadcast_to, sum_to
-from .arithmetic import (add, sub, mul, div, neg, pow, remainder, floor_divide, eq, ne, lt,
-                         le, gt, ge, logical_and, logical_or, logical_not, where, masked_fill,
-                         clamp, maximum, minimum)
+from .arithmetic import add, sub, mul, div, neg, pow, remainder, floor_divide
+from .select import (eq, ne, lt, le, gt, ge, logical_and, logical_or, logical_not, where,
+                     masked_fill, clamp, maximum, minimum)
 from .elementwise import (exp, log, log1p, sqrt, rsqrt, sin, cos, abs, sign, cast, to_device,
                           clone)
 from .reduction import (sum, mean, var, std, max, min, amax, amin, argmax, argmin, logsumexp,

@@ -162,7 +162,7 @@ def amin(x, dim=None, keepdim: bool = False):
 
 def _max_or_min(x, dim, keepdim, largest: bool, op: str):
     if isinstance(dim, _tensor.Tensor):           # torch.max(a, b) is the elementwise maximum
-        from .arithmetic import maximum, minimum
+        from .select import maximum, minimum
         return maximum(x, dim) if largest else minimum(x, dim)
     if dim is None:
         _check_nonempty(x, (), op, full=True)
@@ -243,7 +243,7 @@ class Norm2Fn(ArrayFunction):
             grad_out = grad_out.reshape(_keep_shape(x.shape, ctx.dims))
         # dy/dx = x / y, taken as 0 where y == 0 (the subgradient PyTorch picks)
         zero = _constant(y.data == 0)
-        from .arithmetic import where
+        from .select import where
         return x * where(zero, 0.0, grad_out / where(zero, 1.0, y)), None, None
 
 
@@ -288,7 +288,7 @@ class ProdFn(ArrayFunction):
 def _prod_others(x, dim: int):
     """For each x_i along dim, the product of all x_j with j != i (built from ops, so
     that it is differentiable again): an (n, n) grid with ones on the diagonal."""
-    from .arithmetic import where
+    from .select import where
     from .shape import unsqueeze
     n = x.shape[dim]
     xp = get_array_module(x.data)

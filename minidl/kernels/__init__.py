@@ -20,6 +20,10 @@ import importlib
 import os
 import warnings
 
+import numpy as np
+
+from . import reference
+
 _state = {"enabled": os.environ.get("MINIDL_NUMBA", "1").strip().lower()
           not in ("0", "false", "no", "off"),
           "available": None}
@@ -72,6 +76,15 @@ def numba_kernels(name: str):
             _numba_threads(get_num_threads())
             malloc.tune()                   # keep malloc from trimming every step
     return module
+
+
+def for_array(x, name: str):
+    """Where an op on the array `x` computes, the one rule every op follows: the Numba
+    kernel module `minidl.kernels.<name>` for a NumPy array when the Numba kernels are on,
+    else the plain-NumPy twins in `kernels.reference` (also the path of CuPy arrays)."""
+    if type(x) is np.ndarray and numba_enabled():
+        return numba_kernels(name)
+    return reference
 
 
 def _numba_threads(n: int) -> None:

@@ -21,7 +21,7 @@ from numba import uint64
 from .jit import kernel
 
 from . import reference
-from .reference import conv_output_size
+from .reference import im2col_shape
 from .threads import batch_chunks, run_chunks
 from .workspace import Workspace
 
@@ -82,18 +82,10 @@ def _col2im(cols, x, H, W, SH, SW, PH, PW, DH, DW):
                         x[uint64(dst + ow * SW)] += flat[uint64(src + ow)]
 
 
-def _cols_shape(x_shape, kernel_size, stride, padding, dilation) -> tuple:
-    N, C, H, W = x_shape
-    KH, KW = kernel_size
-    OH = conv_output_size(H, KH, stride[0], padding[0], dilation[0])
-    OW = conv_output_size(W, KW, stride[1], padding[1], dilation[1])
-    return N, C, KH, KW, OH, OW
-
-
 def im2col(x, kernel_size, stride, padding, dilation, out=None):
     """Same contract as reference.im2col: x (N, C, H, W) -> cols (N, C, KH, KW, OH, OW),
     written into `out` (C-contiguous, of that shape) if given."""
-    shape = _cols_shape(x.shape, kernel_size, stride, padding, dilation)
+    shape = im2col_shape(x.shape, kernel_size, stride, padding, dilation)
     cols = np.empty(shape, x.dtype) if out is None else out
     _im2col(np.ascontiguousarray(x), cols.reshape(-1), *kernel_size, *stride, *padding,
             *dilation, *shape[4:])
@@ -116,7 +108,7 @@ def conv2d_forward(x, w, stride, padding, dilation, groups, keep_cols: bool = Fa
                    bias=None):
     """Same contract as reference.conv2d_forward."""
     x = np.ascontiguousarray(x)
-    shape = _cols_shape(x.shape, w.shape[2:], stride, padding, dilation)
+    shape = im2col_shape(x.shape, w.shape[2:], stride, padding, dilation)
     cols = WORKSPACE.take(shape, x.dtype)
     y = np.empty((shape[0], w.shape[0], *shape[4:]), x.dtype)
 
@@ -133,7 +125,7 @@ def conv2d_forward(x, w, stride, padding, dilation, groups, keep_cols: bool = Fa
 def conv2d_backward_input(grad_y, w, x_shape, stride, padding, dilation, groups):
     """Same contract as reference.conv2d_backward_input."""
     grad_y = np.ascontiguousarray(grad_y)
-    cols = WORKSPACE.take(_cols_shape(x_shape, w.shape[2:], stride, padding, dilation),
+    cols = WORKSPACE.take(im2col_shape(x_shape, w.shape[2:], stride, padding, dilation),
                           w.dtype)
     grad_x = np.empty(x_shape, w.dtype)
 
@@ -152,7 +144,7 @@ def conv2d_backward_weight(grad_y, x, w_shape, stride, padding, dilation, groups
     unfold = cols is None
     if unfold:
         x = np.ascontiguousarray(x)
-        cols = WORKSPACE.take(_cols_shape(x.shape, w_shape[2:], stride, padding, dilation),
+        cols = WORKSPACE.take(im2col_shape(x.shape, w_shape[2:], stride, padding, dilation),
                               x.dtype)
     OC, Cg, KH, KW = w_shape
     per_sample = np.empty((grad_y.shape[0], groups, Cg * KH * KW, OC // groups), cols.dtype)

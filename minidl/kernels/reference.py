@@ -59,6 +59,16 @@ def _pad_hw(x, padding: tuple, extra: tuple, value):
 
 
 # ---- im2col / col2im ----
+def im2col_shape(x_shape: tuple, kernel_size: tuple, stride: tuple, padding: tuple,
+                 dilation: tuple) -> tuple:
+    """The shape (N, C, KH, KW, OH, OW) of im2col's columns for an input of x_shape."""
+    N, C, H, W = x_shape
+    KH, KW = kernel_size
+    OH = conv_output_size(H, KH, stride[0], padding[0], dilation[0])
+    OW = conv_output_size(W, KW, stride[1], padding[1], dilation[1])
+    return N, C, KH, KW, OH, OW
+
+
 def im2col(x, kernel_size: tuple, stride: tuple, padding: tuple, dilation: tuple):
     """Unfold every receptive field of x into columns.
 
@@ -66,10 +76,7 @@ def im2col(x, kernel_size: tuple, stride: tuple, padding: tuple, dilation: tuple
     cols[n, c, i, j, oh, ow] = x_padded[n, c, oh*SH + i*DH, ow*SW + j*DW].
     """
     xp = get_array_module(x)
-    N, C, H, W = x.shape
-    KH, KW = kernel_size
-    OH = conv_output_size(H, KH, stride[0], padding[0], dilation[0])
-    OW = conv_output_size(W, KW, stride[1], padding[1], dilation[1])
+    N, C, KH, KW, OH, OW = im2col_shape(x.shape, kernel_size, stride, padding, dilation)
     x_pad = _pad_hw(x, padding, (0, 0), 0)
     cols = xp.empty((N, C, KH, KW, OH, OW), dtype=x.dtype)
     for i in range(KH):

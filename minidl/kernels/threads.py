@@ -118,8 +118,9 @@ def can_split() -> bool:
 
 
 def _single_threaded_blas() -> None:
-    if _blas()[0] is not None:
-        _blas()[0](1)
+    blas_local = _blas()[0]
+    if blas_local is not None:
+        blas_local(1)
 
 
 def batch_chunks(n: int) -> list:

@@ -5,8 +5,6 @@ its result in one stable formula instead of composing exp and division.
 """
 from __future__ import annotations
 
-import numpy as np
-
 from ..autograd.function import ArrayFunction
 from .. import kernels
 from ..kernels import reference
@@ -22,11 +20,8 @@ def _constant(array):
 
 
 def _relu_kernels(x):
-    """The Numba ReLU (kernels.activation_numba) for CPU float arrays when the Numba kernels
-    are on, else the plain-NumPy twins (also CuPy's path)."""
-    if type(x) is np.ndarray and x.dtype.kind == "f" and kernels.numba_enabled():
-        return kernels.numba_kernels("activation_numba")
-    return reference
+    """kernels.for_array's choice for float arrays; integer ones stay on the NumPy twin."""
+    return kernels.for_array(x, "activation_numba") if x.dtype.kind == "f" else reference
 
 
 class ReLUFn(ArrayFunction):

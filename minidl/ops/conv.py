@@ -9,22 +9,11 @@ gradient (`keep_cols`), which saves one unfold per convolution per step.
 """
 from __future__ import annotations
 
-import numpy as np
-
 from ..autograd.function import ArrayFunction
 from .. import kernels
-from ..kernels import reference
 from .. import tensor as _tensor
 from .elementwise import clone
 from .shape import pad as _pad
-
-
-def _kernels(x):
-    """The one dispatch point for conv: the Numba unfold/fold (kernels.conv_numba) for CPU
-    arrays when the Numba kernels are on, else the plain-NumPy twins (also CuPy's path)."""
-    if type(x) is np.ndarray and kernels.numba_enabled():
-        return kernels.numba_kernels("conv_numba")
-    return reference
 
 
 class Conv2dFn(ArrayFunction):
@@ -38,8 +27,9 @@ class Conv2dFn(ArrayFunction):
         ctx.save_for_backward(x, w)
         ctx.params = (stride, padding, dilation, groups)
         # the weight gradient needs im2col(x) again: keep the forward's columns for it
-        y, ctx.cols = _kernels(x).conv2d_forward(x, w, stride, padding, dilation, groups,
-                                                 keep_cols=True, bias=b)
+        conv = kernels.for_array(x, "conv_numba")
+        y, ctx.cols = conv.conv2d_forward(x, w, stride, padding, dilation, groups,
+                                          keep_cols=True, bias=b)
         return y
 
     @staticmethod
@@ -66,8 +56,8 @@ class Conv2dBackwardInputFn(ArrayFunction):
     def forward(ctx, grad_y, w, x_shape, stride, padding, dilation, groups):
         ctx.save_for_backward(grad_y, w)
         ctx.params = (stride, padding, dilation, groups)
-        return _kernels(grad_y).conv2d_backward_input(grad_y, w, x_shape, stride, padding,
-                                                      dilation, groups)
+        conv = kernels.for_array(grad_y, "conv_numba")
+        return conv.conv2d_backward_input(grad_y, w, x_shape, stride, padding, dilation, groups)
 
     @staticmethod
     def backward(ctx, grad_gx):
@@ -88,8 +78,9 @@ class Conv2dBackwardWeightFn(ArrayFunction):
     def forward(ctx, grad_y, x, w_shape, stride, padding, dilation, groups, cols=None):
         ctx.save_for_backward(grad_y, x)
         ctx.params = (stride, padding, dilation, groups)
-        return _kernels(x).conv2d_backward_weight(grad_y, x, w_shape, stride, padding,
-                                                  dilation, groups, cols)
+        conv = kernels.for_array(x, "conv_numba")
+        return conv.conv2d_backward_weight(grad_y, x, w_shape, stride, padding, dilation, groups,
+                                           cols)
 
     @staticmethod
     def backward(ctx, grad_gw):

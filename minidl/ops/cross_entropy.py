@@ -7,11 +7,8 @@ ops.loss builds a target distribution and about fifteen temporaries instead.
 """
 from __future__ import annotations
 
-import numpy as np
-
 from ..autograd.function import ArrayFunction
 from .. import kernels
-from ..kernels import reference
 from ..backend import get_array_module
 from .. import tensor as _tensor
 from .activation import softmax
@@ -19,13 +16,6 @@ from .activation import softmax
 
 def _constant(array):
     return _tensor.Tensor._wrap(array, False, None, 0)
-
-
-def _loss_kernels(x):
-    """The Numba loss kernels for CPU float arrays when they are on, else the NumPy twins."""
-    if type(x) is np.ndarray and kernels.numba_enabled():
-        return kernels.numba_kernels("loss_numba")
-    return reference
 
 
 class ClassCrossEntropyFn(ArrayFunction):
@@ -37,8 +27,8 @@ class ClassCrossEntropyFn(ArrayFunction):
 
     @staticmethod
     def forward(ctx, x, target, ignore_index, reduction):
-        losses, stats, kept, bad = _loss_kernels(x).cross_entropy_forward(x, target,
-                                                                            ignore_index)
+        loss = kernels.for_array(x, "loss_numba")
+        losses, stats, kept, bad = loss.cross_entropy_forward(x, target, ignore_index)
         if bad >= 0:
             raise IndexError(f"cross_entropy: Target {int(target[bad])} is out of bounds for "
                              f"{x.shape[1]} classes (input shape {tuple(x.shape)})")
@@ -70,8 +60,9 @@ class CrossEntropyBackwardFn(ArrayFunction):
         ctx.loss = loss_ctx
         grad = grad_out if loss_ctx.scale is None else \
             get_array_module(x).full(x.shape[0], grad_out * loss_ctx.scale, x.dtype)
-        return _loss_kernels(x).cross_entropy_backward(x, loss_ctx.target, loss_ctx.ignore_index,
-                                                       loss_ctx.stats, grad)
+        loss = kernels.for_array(x, "loss_numba")
+        return loss.cross_entropy_backward(x, loss_ctx.target, loss_ctx.ignore_index,
+                                           loss_ctx.stats, grad)
 
     @staticmethod
     def backward(ctx, gg):

@@ -16,14 +16,6 @@ from .. import tensor as _tensor
 from .linalg import matmul
 
 
-def _kernels(x):
-    """Where pooling computes: the Numba kernels for CPU arrays when they are switched on,
-    else the plain-NumPy twins (also the CuPy path). The one dispatch point for pooling."""
-    if type(x) is np.ndarray and kernels.numba_enabled():
-        return kernels.numba_kernels("pool_numba")
-    return reference
-
-
 def _constant(array):
     return _tensor.Tensor._wrap(array, False, None, 0)
 
@@ -33,8 +25,8 @@ class MaxPool2dFn(ArrayFunction):
 
     @staticmethod
     def forward(ctx, x, kernel_size, stride, padding, dilation, ceil_mode):
-        y, indices = _kernels(x).max_pool2d_forward(x, kernel_size, stride, padding, dilation,
-                                                  ceil_mode)
+        pool = kernels.for_array(x, "pool_numba")
+        y, indices = pool.max_pool2d_forward(x, kernel_size, stride, padding, dilation, ceil_mode)
         ctx.indices, ctx.x_shape = indices, x.shape
         ctx.mark_non_differentiable(indices)
         return y, indices
@@ -53,7 +45,7 @@ class MaxPool2dBackwardFn(ArrayFunction):
     def forward(ctx, grad_y, indices, x_shape):
         ctx.indices = indices
         ctx.shapes = (grad_y.shape, x_shape)
-        return _kernels(grad_y).max_pool2d_backward(grad_y, indices, x_shape)
+        return kernels.for_array(grad_y, "pool_numba").max_pool2d_backward(grad_y, indices, x_shape)
 
     @staticmethod
     def backward(ctx, grad_gx):
@@ -76,7 +68,7 @@ class AvgPool2dFn(ArrayFunction):
         ctx.x_shape = x.shape
         ctx.params = (kernel_size, stride, padding, ceil_mode, count_include_pad,
                       divisor_override)
-        return _kernels(x).avg_pool2d_forward(x, *ctx.params)
+        return kernels.for_array(x, "pool_numba").avg_pool2d_forward(x, *ctx.params)
 
     @staticmethod
     def backward(ctx, grad_out):
@@ -93,7 +85,8 @@ class AvgPool2dBackwardFn(ArrayFunction):
                 count_include_pad, divisor_override):
         ctx.params = (kernel_size, stride, padding, ceil_mode, count_include_pad,
                       divisor_override)
-        return _kernels(grad_y).avg_pool2d_backward(grad_y, x_shape, *ctx.params)
+        pool = kernels.for_array(grad_y, "pool_numba")
+        return pool.avg_pool2d_backward(grad_y, x_shape, *ctx.params)
 
     @staticmethod
     def backward(ctx, grad_gx):

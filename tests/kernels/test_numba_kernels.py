@@ -201,6 +201,14 @@ def test_batched_numba_matmul_broadcasts_like_reference():
     np.testing.assert_allclose(mm.matmul(a, b), ref.matmul(a, b), rtol=1e-12)
 
 
+def test_for_array_picks_numba_for_numpy_arrays_while_the_kernels_are_on():
+    x = np.ones(3)
+    assert kernels.for_array(x, "pool_numba") is pool
+    with kernels.use_numba(False):
+        assert kernels.for_array(x, "pool_numba") is ref
+    assert kernels.for_array(np.ma.masked_array(x), "pool_numba") is ref    # not a plain array
+
+
 def test_use_numba_switch_is_a_context_manager_and_restores():
     assert kernels.numba_enabled()
     with kernels.use_numba(False):

@@ -6,11 +6,12 @@
 Each contestant runs in its own long-lived worker process (benchmarks/workloads.py), with
 BLAS, Numba and PyTorch thread pools all set to the thread count before anything imports:
 one process per framework, so no two thread pools spin against each other in one process.
-The workers are driven in rounds, interleaved (numba, numpy, torch, numba, ...): in each
-round a worker restarts a training workload from its initial weights and makes untimed
-calls for workloads.WARM_SECONDS, which wake its thread pools and bring its arrays back
-into cache as a training loop's previous steps would, then BLOCK timed calls back to back;
-the median over all rounds is kept. With more than one thread each round first waits for
+The workers are driven in rounds, interleaved (numba, numpy, torch, then torch, numpy,
+numba, and so on, so that none is always first): in each round a worker restarts a
+training workload from its initial weights and makes untimed calls for
+workloads.WARM_SECONDS, which wake its thread pools and bring its arrays back into cache
+as a training loop's previous steps would, then BLOCK timed calls back to back; the median
+over all rounds is kept. With more than one thread each round first waits for
 the other workers' idle threads to stop spinning (SETTLE_SECONDS). Peak memory, import
 time and first-step time run one fresh process per measurement. The Markdown table is
 printed and written to benchmarks/RESULTS.md (with the machine and versions).
@@ -103,8 +104,11 @@ def time_interleaved(threads: int, repeats: int, only=None) -> dict:
                 w.measure(name)
                 w.measure(name)
             times = {c: [] for c in active}
-            for _ in range(repeats):
-                for c, w in active.items():
+            order = list(active.items())
+            for k in range(repeats):
+                # alternate the order (ABC, CBA, ...): in-process A/B runs showed whichever
+                # went first in every round reading ~5% slow (benchmarks/NOTES.md)
+                for c, w in (order if k % 2 == 0 else order[::-1]):
                     if threads > 1:
                         # let the other workers' idle threads stop spinning
                         time.sleep(SETTLE_SECONDS)

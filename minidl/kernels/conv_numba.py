@@ -101,38 +101,75 @@ def col2im(cols, x_shape, stride, padding, dilation, out=None):
     return x
 
 
-# Each pass below splits the batch into one share per thread (kernels.threads); a share
-# unfolds or folds its samples and runs their GEMMs while they are still in cache.
+# Each pass below splits the batch into one share per thread (kernels.threads), and each
+# share walks its samples in tiles whose columns fit in a core's L2 cache: a tile is
+# unfolded right before its GEMM reads the columns, or folded right after its GEMM wrote
+# them, while they are still in cache. Untiled, the columns of the whole batch (29 MB for
+# the benchmark's 64x16x28x28 input) go out to memory and back between the unfold and the
+# GEMM, and the last-level cache decides the speed: with it cold, conv2d forward+backward
+# took 27.2 ms untiled against 21.0 ms tiled at one thread. On this project's VM, whose
+# 260 MiB L3 holds every column buffer of the benchmarks, tiling measured neutral there
+# (0.92-1.03 at one and two threads; benchmarks/NOTES.md, benchmarks/conv_tiles.py).
+# The forward still writes every tile's columns into one buffer when asked to keep them
+# (keep_cols) for the weight gradient: reading them back measured faster than unfolding
+# each tile again.
+
+# bytes of columns per tile
+TILE_BYTES = 1 << 20
+
+
+def _tile_size(cols_shape: tuple, itemsize: int) -> int:
+    """Samples per tile: at most TILE_BYTES of columns, at least one sample."""
+    per_sample = int(np.prod(cols_shape[1:], dtype=np.int64)) * itemsize
+    return max(1, TILE_BYTES // max(per_sample, 1))
+
+
+def _tiles(start: int, stop: int, tile: int) -> list:
+    """Samples [start, stop) as (lo, hi) pieces of `tile` samples, the last one shorter."""
+    return [(lo, min(lo + tile, stop)) for lo in range(start, stop, tile)]
+
+
+def _tile_buffer(tiles: list, cols_shape: tuple, dtype) -> np.ndarray:
+    """A share's column buffer, as large as its largest tile (sliced for a smaller one)."""
+    return WORKSPACE.take((max(hi - lo for lo, hi in tiles), *cols_shape[1:]), dtype)
+
 
 def conv2d_forward(x, w, stride, padding, dilation, groups, keep_cols: bool = False,
                    bias=None):
     """Same contract as reference.conv2d_forward."""
     x = np.ascontiguousarray(x)
     shape = im2col_shape(x.shape, w.shape[2:], stride, padding, dilation)
-    cols = WORKSPACE.take(shape, x.dtype)
     y = np.empty((shape[0], w.shape[0], *shape[4:]), x.dtype)
+    kept = WORKSPACE.take(shape, x.dtype) if keep_cols else None
+    tile = _tile_size(shape, x.dtype.itemsize)
 
     def share(start, stop):
-        im2col(x[start:stop], w.shape[2:], stride, padding, dilation, out=cols[start:stop])
-        reference.conv2d_gemm(cols[start:stop], w, groups, out=y[start:stop])
-        if bias is not None:
-            y[start:stop] += bias.reshape(1, -1, 1, 1)
+        tiles = _tiles(start, stop, tile)
+        buffer = None if keep_cols else _tile_buffer(tiles, shape, x.dtype)
+        for lo, hi in tiles:
+            out = kept[lo:hi] if keep_cols else buffer[:hi - lo]
+            cols = im2col(x[lo:hi], w.shape[2:], stride, padding, dilation, out=out)
+            reference.conv2d_gemm(cols, w, groups, out=y[lo:hi])
+            if bias is not None:
+                y[lo:hi] += bias.reshape(1, -1, 1, 1)
 
     run_chunks(share, batch_chunks(shape[0]))
-    return (y, cols) if keep_cols else y
+    return (y, kept) if keep_cols else y
 
 
 def conv2d_backward_input(grad_y, w, x_shape, stride, padding, dilation, groups):
     """Same contract as reference.conv2d_backward_input."""
     grad_y = np.ascontiguousarray(grad_y)
-    cols = WORKSPACE.take(im2col_shape(x_shape, w.shape[2:], stride, padding, dilation),
-                          w.dtype)
+    shape = im2col_shape(x_shape, w.shape[2:], stride, padding, dilation)
     grad_x = np.empty(x_shape, w.dtype)
+    tile = _tile_size(shape, w.dtype.itemsize)
 
     def share(start, stop):
-        reference.conv2d_gemm_input(grad_y[start:stop], w, groups, out=cols[start:stop])
-        col2im(cols[start:stop], grad_x[start:stop].shape, stride, padding, dilation,
-               out=grad_x[start:stop])
+        tiles = _tiles(start, stop, tile)
+        buffer = _tile_buffer(tiles, shape, w.dtype)
+        for lo, hi in tiles:
+            cols = reference.conv2d_gemm_input(grad_y[lo:hi], w, groups, out=buffer[:hi - lo])
+            col2im(cols, grad_x[lo:hi].shape, stride, padding, dilation, out=grad_x[lo:hi])
 
     run_chunks(share, batch_chunks(x_shape[0]))
     return grad_x
@@ -141,19 +178,25 @@ def conv2d_backward_input(grad_y, w, x_shape, stride, padding, dilation, groups)
 def conv2d_backward_weight(grad_y, x, w_shape, stride, padding, dilation, groups, cols=None):
     """Same contract as reference.conv2d_backward_weight."""
     grad_y = np.ascontiguousarray(grad_y)
-    unfold = cols is None
-    if unfold:
-        x = np.ascontiguousarray(x)
-        cols = WORKSPACE.take(im2col_shape(x.shape, w_shape[2:], stride, padding, dilation),
-                              x.dtype)
+    x = np.ascontiguousarray(x)
+    shape = im2col_shape(x.shape, w_shape[2:], stride, padding, dilation)
     OC, Cg, KH, KW = w_shape
-    per_sample = np.empty((grad_y.shape[0], groups, Cg * KH * KW, OC // groups), cols.dtype)
+    per_sample = np.empty((grad_y.shape[0], groups, Cg * KH * KW, OC // groups), x.dtype)
+    tile = _tile_size(shape, x.dtype.itemsize)
+
+    def gemm(lo, hi, tile_cols):
+        reference.conv2d_gemm_weight_per_sample(grad_y[lo:hi], tile_cols, groups,
+                                                out=per_sample[lo:hi])
 
     def share(start, stop):
-        if unfold:
-            im2col(x[start:stop], w_shape[2:], stride, padding, dilation, out=cols[start:stop])
-        reference.conv2d_gemm_weight_per_sample(grad_y[start:stop], cols[start:stop], groups,
-                                                out=per_sample[start:stop])
+        if cols is not None:                 # the forward's columns, in one batched GEMM
+            gemm(start, stop, cols[start:stop])
+            return
+        tiles = _tiles(start, stop, tile)
+        buffer = _tile_buffer(tiles, shape, x.dtype)
+        for lo, hi in tiles:
+            gemm(lo, hi, im2col(x[lo:hi], w_shape[2:], stride, padding, dilation,
+                                out=buffer[:hi - lo]))
 
     run_chunks(share, batch_chunks(grad_y.shape[0]))
     return reference.weight_from_per_sample(per_sample, w_shape)   # the reference's sum

@@ -64,16 +64,54 @@ def test_conv_kernels_equal_reference(case, dtype):
 
 @pytest.fixture(params=["serial", "parallel"], autouse=True)
 def twin(request, monkeypatch):
-    """Run every kernel test both ways: serial, and parallel (the parallel twins of the
-    pooling and activation loops, and the convolution's batch split into 3 shares, so
-    that uneven shares and more shares than samples are covered)."""
+    """Run every kernel test both ways: serial (the convolution walked one sample per
+    tile), and parallel (the parallel twins of the pooling and activation loops, and the
+    convolution's batch split into 3 shares, so that uneven shares and more shares than
+    samples are covered, with the default tile size)."""
     parallel = request.param == "parallel"
     threshold = 0 if parallel else 1 << 62
+    monkeypatch.setattr(conv, "TILE_BYTES", conv.TILE_BYTES if parallel else 1)
     monkeypatch.setattr(pool, "PARALLEL_MIN", threshold)
     monkeypatch.setattr(act, "PARALLEL_MIN", threshold)
     monkeypatch.setattr(optim, "PARALLEL_MIN", threshold)
     monkeypatch.setattr(threads._state, "threads", 3 if parallel else 1)
     return request.param
+
+
+def test_conv_tiles_cover_a_share_in_cache_sized_pieces(monkeypatch):
+    cols_shape = (7, 2, 3, 3, 2, 2)                  # 288 float32 bytes a sample
+    monkeypatch.setattr(conv, "TILE_BYTES", 600)
+    assert conv._tile_size(cols_shape, 4) == 2
+    assert conv._tile_size(cols_shape, 8) == 1
+    assert conv._tiles(1, 7, 2) == [(1, 3), (3, 5), (5, 7)]
+    assert conv._tiles(2, 7, 2) == [(2, 4), (4, 6), (6, 7)]
+    assert conv._tiles(0, 0, 2) == []
+    monkeypatch.setattr(conv, "TILE_BYTES", 100)     # smaller than a sample: one each
+    assert conv._tile_size(cols_shape, 4) == 1
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_conv_passes_with_a_partial_last_tile_equal_reference(monkeypatch, keep):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((5, 3, 6, 5))
+    w = rng.standard_normal((4, 3, 3, 3))
+    b = rng.standard_normal(4)
+    args = ((1, 1), (1, 1), (1, 1), 1)
+    per_sample = 3 * 9 * 6 * 5 * 8
+    monkeypatch.setattr(threads._state, "threads", 1)            # one share: 5 samples
+    monkeypatch.setattr(conv, "TILE_BYTES", 2 * per_sample)     # tiles of 2, 2 and 1
+    out = conv.conv2d_forward(x, w, *args, keep_cols=keep, bias=b)
+    y, kept = out if keep else (out, None)
+    np.testing.assert_allclose(y, ref.conv2d_forward(x, w, *args, bias=b), **TOL[np.float64])
+    if keep:
+        np.testing.assert_array_equal(kept, ref.im2col(x, (3, 3), *args[:3]))
+    gy = rng.standard_normal(y.shape)
+    np.testing.assert_allclose(conv.conv2d_backward_input(gy, w, x.shape, *args),
+                               ref.conv2d_backward_input(gy, w, x.shape, *args),
+                               **TOL[np.float64])
+    np.testing.assert_allclose(conv.conv2d_backward_weight(gy, x, w.shape, *args, cols=kept),
+                               ref.conv2d_backward_weight(gy, x, w.shape, *args),
+                               **TOL[np.float64])
 
 
 POOL_CASES = [  # (N, C, H, W, kernel, stride, padding, dilation, ceil_mode)

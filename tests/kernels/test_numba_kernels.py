@@ -308,28 +308,73 @@ def test_serial_gemm_and_the_dispatch_agree_with_blas(m, k, n):
     np.testing.assert_array_equal(linalg.dispatch_matmul(big, big), big @ big)  # BLAS
 
 
+def _bits(a):
+    return a.view(np.int32 if a.dtype == np.float32 else np.int64)
+
+
+def _adam_state(dtype, rng, rows: int = 9):
+    """p, m, v with the corners of the subnormal shortcuts: first moments stuck at 1-6
+    units of the smallest subnormal (both signs), zeros, tiny and huge parameters."""
+    unit = np.finfo(dtype).smallest_subnormal
+    p = rng.standard_normal((rows, 8)).astype(dtype)
+    m = (rng.standard_normal((rows, 8)) * 1e-3).astype(dtype)
+    v = np.abs(rng.standard_normal((rows, 8))).astype(dtype) * dtype(1e-4)
+    m[0] = unit * np.array([1, 2, 3, 4, 5, 6, -4, -5])     # stuck for beta1=0.9 up to 4
+    m[1] = unit * np.array([4, -4, 4, 4, 0, -0.0, 1, 7])
+    p[1] = [1e-30, -1e-30, 0, np.inf, -np.inf, np.nan, 3e-26, 1.0]   # small: never skipped
+    m[2] = np.finfo(dtype).smallest_normal * np.array([0.5, 0.99, 1, 2, -0.5, -1, 1e-3, 3])
+    v[3, :4] = 0                                            # denominators of eps alone
+    v[4, :2] = unit * 3                                     # subnormal second moments
+    return p, m, v
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("weight_decay,decoupled,amsgrad",
-                         [(0.0, False, False), (0.01, False, True), (0.05, True, False)])
-def test_fused_adam_is_bitwise_its_numpy_twin(dtype, weight_decay, decoupled, amsgrad):
+@pytest.mark.parametrize("weight_decay,decoupled,amsgrad,beta1,eps",
+                         [(0.0, False, False, 0.9, 1e-8), (0.01, False, True, 0.9, 1e-8),
+                          (0.05, True, False, 0.9, 1e-8), (0.0, False, True, 0.5, 1e-8),
+                          (0.0, False, False, 0.9, 0.0), (0.05, True, True, 0.99, 1e-6)])
+def test_fused_adam_is_bitwise_its_numpy_twin(dtype, weight_decay, decoupled, amsgrad,
+                                              beta1, eps):
     rng = np.random.default_rng(4)
-    arrays = [rng.standard_normal((7, 5)).astype(dtype) for _ in range(4)]
-    fused = [a.copy() for a in arrays]
-    plain = [a.copy() for a in arrays]
-    fused[3], plain[3] = np.abs(fused[3]), np.abs(plain[3])          # v >= 0
-    for a in (fused, plain):                     # subnormal moments, as dead units leave
-        a[2][0] = np.finfo(dtype).smallest_subnormal * np.arange(1, 6)
-    vmax_f = np.abs(rng.standard_normal((7, 5))).astype(dtype) if amsgrad else None
+    p, m, v = _adam_state(dtype, rng)
+    fused = [p.copy(), m.copy(), v.copy()]
+    plain = [p.copy(), m.copy(), v.copy()]
+    vmax_f = np.abs(rng.standard_normal(p.shape)).astype(dtype) * dtype(1e-4) \
+        if amsgrad else None
     vmax_p = None if vmax_f is None else vmax_f.copy()
-    for step in range(1, 4):
-        g = rng.standard_normal((7, 5)).astype(dtype)
-        g[0] = 0
-        args = (1e-2, 0.9, 0.999, 1e-8, weight_decay, decoupled,
-                1e-2 / (1 - 0.9 ** step), (1 - 0.999 ** step) ** 0.5)
-        optim.adam_update_(fused[0], g, fused[2], fused[3], vmax_f, *args)
-        ref.adam_update_(plain[0], g, plain[2], plain[3], vmax_p, *args)
-    for f, p in zip(fused, plain):
-        np.testing.assert_array_equal(f, p)
+    for step in range(1, 5):
+        g = rng.standard_normal(p.shape).astype(dtype)
+        g[:2] = 0                                  # dead units: the stuck moments stay
+        g[1, 5] = -0.0
+        args = (1e-2, beta1, 0.999, eps, weight_decay, decoupled,
+                1e-2 / (1 - beta1 ** step), (1 - 0.999 ** step) ** 0.5)
+        optim.adam_update_(fused[0], g, fused[1], fused[2], vmax_f, *args)
+        with np.errstate(all="ignore"):           # 0 / 0 where eps = 0 and v = 0
+            ref.adam_update_(plain[0], g, plain[1], plain[2], vmax_p, *args)
+        for f, q in zip(fused, plain):
+            np.testing.assert_array_equal(_bits(f), _bits(q))
+        if amsgrad:
+            np.testing.assert_array_equal(_bits(vmax_f), _bits(vmax_p))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_adam_subnormal_bounds_are_where_the_formula_stops(dtype):
+    unit = np.finfo(dtype).smallest_subnormal
+    m_stuck, p_min = optim._skips(np.dtype(dtype), 1 - 0.9, 1e-3, 1e-8)
+    c = dtype(1 - 0.9)
+    ks = np.arange(1, 40)
+    m = (ks * unit).astype(dtype)
+    with np.errstate(under="ignore"):
+        unchanged = (m + c * (dtype(0) - m)) == m          # the formula, as NumPy rounds it
+    np.testing.assert_array_equal(unchanged, m <= dtype(m_stuck))
+    assert m_stuck == (4 if dtype == np.float32 else 5) * unit    # 1 - 0.9 rounds lower
+    # a step from |m| < smallest normal, with denominator >= eps, cannot move |p| > p_min
+    step = dtype(1e-3) * (dtype(np.finfo(dtype).smallest_normal) / dtype(1e-8))
+    p = dtype(p_min) * dtype(1.0001)
+    assert p - step == p and -p + step == -p
+    assert optim._skips(np.dtype(dtype), 0.5, 1e-3, 1e-8)[0] == 0      # never stuck
+    assert optim._skips(np.dtype(dtype), 0.1, 1e-3, 0.0)[1] == np.inf  # never skipped
+    assert optim._skips(np.dtype(dtype), 0.0, 1e-3, 1e-8)[0] == 0
 
 
 _TWINS = """

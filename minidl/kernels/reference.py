@@ -271,10 +271,11 @@ def max_pool2d_backward(grad_y, indices, x_shape: tuple):
     """
     xp = get_array_module(grad_y)
     N, C, H, W = x_shape
+    windows = indices.shape[2] * indices.shape[3]        # (not -1: N may be 0)
     plane = xp.arange(N * C, dtype=np.int64).reshape(N * C, 1) * (H * W)
-    flat = indices.reshape(N * C, -1)
+    flat = indices.reshape(N * C, windows)
     positions = (plane + xp.maximum(flat, 0)).ravel()
-    weights = xp.where(flat >= 0, grad_y.reshape(N * C, -1), 0).ravel()
+    weights = xp.where(flat >= 0, grad_y.reshape(N * C, windows), 0).ravel()
     grad_x = xp.bincount(positions, weights=weights, minlength=N * C * H * W)
     return grad_x.astype(grad_y.dtype, copy=False).reshape(x_shape)
 

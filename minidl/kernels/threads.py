@@ -124,7 +124,10 @@ def _single_threaded_blas() -> None:
 
 
 def batch_chunks(n: int) -> list:
-    """Split range(n) into one contiguous (start, stop) share per thread that will run."""
+    """Split range(n) into one contiguous (start, stop) share per thread that will run
+    (none for an empty batch)."""
+    if n <= 0:
+        return []
     parts = min(n, _state.threads) if can_split() else 1
     bounds = [n * k // parts for k in range(parts + 1)]
     return [(bounds[k], bounds[k + 1]) for k in range(parts)]
@@ -178,7 +181,7 @@ def run_chunks(fn, chunks: list) -> None:
 
     One batch of shares runs at a time: a call made while another runs (from a second
     user thread, or from inside a share) runs its chunks one after another itself."""
-    if len(chunks) == 1 or not _state.busy.acquire(blocking=False):
+    if len(chunks) <= 1 or not _state.busy.acquire(blocking=False):
         for chunk in chunks:
             fn(*chunk)
         return

@@ -110,9 +110,9 @@ def _pool_args(input, kernel_size, stride, padding, dilation, op: str):
     """Validate and normalise pooling arguments; returns a 4-D input and int pairs."""
     if not isinstance(input, _tensor.Tensor):
         raise TypeError(f"{op}: expected input to be a Tensor, got {type(input).__name__}")
-    if input.ndim not in (3, 4) or input.data.size == 0:
-        raise RuntimeError(f"{op}: non-empty 3D or 4D (batch mode) tensor expected for input, "
-                           f"got shape {tuple(input.shape)}")
+    if input.ndim not in (3, 4) or 0 in input.shape[input.ndim - 3:]:
+        raise RuntimeError(f"{op}: Expected 3D or 4D (batch mode) tensor with optional 0 dim "
+                           f"batch size for input, but got: {list(input.shape)}")
     kernel = _pair(kernel_size, "kernel_size", op)
     stride = kernel if stride is None or stride == () or stride == [] else \
         _pair(stride, "stride", op)

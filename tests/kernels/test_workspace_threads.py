@@ -35,6 +35,8 @@ def test_workspace_keeps_at_most_max_buffers_and_clear_forgets_them():
 
 def test_batch_chunks_cover_the_batch_once(monkeypatch):
     monkeypatch.setattr(threads._state, "threads", 3)
+    assert threads.batch_chunks(0) == []              # an empty batch: nothing to run
+    threads.run_chunks(lambda start, stop: 1 / 0, [])
     if not threads.can_split():
         assert threads.batch_chunks(10) == [(0, 10)]
         return

@@ -116,6 +116,21 @@ def test_conv2d_bias_gradient_is_sum_over_batch_and_space():
     np.testing.assert_allclose(b.grad.numpy(), g.sum(axis=(0, 2, 3)), rtol=1e-12)
 
 
+@pytest.mark.parametrize("numba", [True, False])
+def test_conv2d_takes_an_empty_batch(numba):
+    """As in PyTorch: an empty output, zero weight and bias gradients (the batch split
+    used to divide by the zero samples)."""
+    with minidl.kernels.use_numba(numba):
+        x = minidl.zeros(0, 3, 8, 8, requires_grad=True)
+        w = minidl.randn(4, 3, 3, 3, requires_grad=True)
+        b = minidl.randn(4, requires_grad=True)
+        y = conv2d(x, w, b, padding=1)
+        y.sum().backward()
+    assert y.shape == (0, 4, 8, 8) and x.grad.shape == (0, 3, 8, 8)
+    np.testing.assert_array_equal(w.grad.numpy(), np.zeros((4, 3, 3, 3)))
+    np.testing.assert_array_equal(b.grad.numpy(), np.zeros(4))
+
+
 def test_conv2d_keeps_float32():
     x = minidl.randn(2, 3, 6, 6, requires_grad=True)
     w = minidl.randn(4, 3, 3, 3, requires_grad=True)

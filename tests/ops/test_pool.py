@@ -199,6 +199,17 @@ def test_pools_keep_float32():
         assert gx.dtype == np.float32
 
 
+@pytest.mark.parametrize("numba", [True, False])
+@pytest.mark.parametrize("pool", [max_pool2d, avg_pool2d])
+def test_pools_take_an_empty_batch(pool, numba):
+    """As in PyTorch, the batch dimension (only) may be empty."""
+    with minidl.kernels.use_numba(numba):
+        x = minidl.zeros(0, 3, 8, 7, requires_grad=True)
+        y = pool(x, 3, 2, 1, ceil_mode=True)
+        y.sum().backward()
+    assert y.shape == (0, 3, 5, 4) and x.grad.shape == (0, 3, 8, 7)      # as in PyTorch
+
+
 def _t(*shape):
     return minidl.tensor(np.ones(shape))
 
@@ -212,8 +223,10 @@ def _t(*shape):
      r"max_pool2d: Given input size: \(3x5x5\)\. Calculated output size: \(3x0x0\)\. "
      r"Output size is too small"),
     (lambda: avg_pool2d(_t(1, 3, 5, 5), 2, divisor_override=0), r"avg_pool2d: divisor must be"),
-    (lambda: max_pool2d(_t(5, 5), 2), r"max_pool2d: non-empty 3D or 4D .*\(5, 5\)"),
-    (lambda: avg_pool2d(_t(1, 1, 1, 5, 5), 2), r"avg_pool2d: non-empty 3D or 4D .*\(1, 1, 1, 5"),
+    (lambda: max_pool2d(_t(5, 5), 2), r"max_pool2d: Expected 3D or 4D .*\[5, 5\]"),
+    (lambda: avg_pool2d(_t(1, 1, 1, 5, 5), 2), r"avg_pool2d: Expected 3D or 4D .*\[1, 1, 1, 5"),
+    (lambda: max_pool2d(_t(2, 0, 5, 5), 2), r"optional 0 dim batch size .*\[2, 0, 5, 5\]"),
+    (lambda: avg_pool2d(_t(3, 0, 5), 2), r"avg_pool2d: Expected 3D or 4D .*\[3, 0, 5\]"),
     (lambda: max_pool2d(_t(1, 1, 4, 4), 2, stride=0), r"max_pool2d: stride should be greater"),
     (lambda: max_pool2d(_t(1, 1, 4, 4), 0), r"max_pool2d: kernel size should be greater"),
     (lambda: max_pool2d(_t(1, 1, 4, 4), (2, 2, 2)), r"max_pool2d: kernel_size must either be"),

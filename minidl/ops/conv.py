@@ -4,8 +4,8 @@ Conv2dFn's backward calls Conv2dBackwardInputFn and Conv2dBackwardWeightFn; each
 those has a backward written with the other two, so conv2d can be differentiated to any
 order (gradgradcheck runs through it). The compute is im2col/col2im feeding batched BLAS
 GEMMs: `kernels.conv_numba` unfolds and folds with Numba on CPU arrays, `kernels.reference`
-(its plain-NumPy twin) everywhere else. The forward's columns are kept for the weight
-gradient (`keep_cols`), which saves one unfold per convolution per step.
+(its plain-NumPy twin) everywhere else. When the weight will need a gradient, the forward's
+columns are kept for it (`keep_cols`), which saves one unfold per convolution per step.
 """
 from __future__ import annotations
 
@@ -26,10 +26,13 @@ class Conv2dFn(ArrayFunction):
     def forward(ctx, x, w, b, stride, padding, dilation, groups):
         ctx.save_for_backward(x, w)
         ctx.params = (stride, padding, dilation, groups)
-        # the weight gradient needs im2col(x) again: keep the forward's columns for it
+        # the weight gradient needs im2col(x) again: keep the forward's columns for it, when
+        # there will be one (not under no_grad, nor for a frozen weight)
         conv = kernels.for_array(x, "conv_numba")
-        y, ctx.cols = conv.conv2d_forward(x, w, stride, padding, dilation, groups,
-                                          keep_cols=True, bias=b)
+        keep = ctx.needs_input_grad[1]
+        out = conv.conv2d_forward(x, w, stride, padding, dilation, groups, keep_cols=keep,
+                                  bias=b)
+        y, ctx.cols = out if keep else (out, None)
         return y
 
     @staticmethod

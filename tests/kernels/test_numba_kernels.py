@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings, strategies as st
 
 import minidl
 from minidl import kernels
@@ -60,6 +61,27 @@ def test_conv_kernels_equal_reference(case, dtype):
                                expected, **TOL[dtype])
     np.testing.assert_allclose(conv.conv2d_backward_weight(gy, x, w.shape, s, p, d, g, kept),
                                expected, **TOL[dtype])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 6), st.integers(1, 6), st.integers(1, 4), st.integers(1, 4),
+       st.integers(1, 2), st.integers(1, 2), st.integers(0, 4), st.integers(0, 3),
+       st.integers(1, 2), st.booleans())
+def test_im2col_and_col2im_equal_reference_over_geometries(H, W, KH, KW, SH, DH, PH, PW,
+                                                            C, one_pitch):
+    """Random geometries; half of them with stride 1 in width and the padding that keeps
+    the width (OW = W), the unfold's one-copy path, including taps with no row inside."""
+    SW, DW = (1, 1) if one_pitch else (SH, DH)
+    if one_pitch:
+        KW = 2 * PW + 1 if KW % 2 else KW + 1
+        PW = (KW - 1) // 2
+    assume(H + 2 * PH >= DH * (KH - 1) + 1 and W + 2 * PW >= DW * (KW - 1) + 1)
+    x = np.random.default_rng(H * W + KH).standard_normal((2, C, H, W))
+    args = ((KH, KW), (SH, SW), (PH, PW), (DH, DW))
+    cols = conv.im2col(x, *args)
+    np.testing.assert_array_equal(cols, ref.im2col(x, *args))
+    np.testing.assert_allclose(conv.col2im(cols, x.shape, *args[1:]),
+                               ref.col2im(cols, x.shape, *args[1:]), rtol=1e-12, atol=1e-12)
 
 
 @pytest.fixture(params=["serial", "parallel"], autouse=True)

@@ -26,6 +26,7 @@ figures). Moments that are still decaying through the subnormal range, and secon
 """
 from __future__ import annotations
 
+import functools
 import math
 from fractions import Fraction
 
@@ -102,21 +103,31 @@ def _adam_loops(p, g, m, v, v_max, amsgrad, decoupled, scalars):
                             smallest_normal, p_min, zero)
 
 
+@functools.lru_cache(maxsize=64)
+def _m_stuck(dtype, one_minus_beta1: float) -> float:
+    """M_STUCK of the module docstring: K units, K the largest integer with c * K < 1/2
+    (c = 1 - beta1 as the dtype holds it), so that c * m rounds to zero. Exact rational
+    arithmetic, cached: a Fraction costs tens of microseconds, and this runs per parameter
+    per step."""
+    info = np.finfo(dtype)
+    c = Fraction(float(dtype.type(one_minus_beta1)))
+    k = 0 if c <= 0 else min(math.ceil(Fraction(1, 2) / c) - 1, 2 ** info.nmant - 1)
+    return k * float(info.smallest_subnormal)
+
+
 def _skips(dtype, one_minus_beta1, step_size, eps) -> tuple:
     """(M_STUCK, P_MIN) of the module docstring for these scalars, as Python floats.
 
-    M_STUCK = K units, K the largest integer with c * K < 1/2 (c = 1 - beta1 as the dtype
-    holds it): then c * m rounds to zero. P_MIN bounds |p| from below so that the step
-    step_size * (m / denom), with |m| below the smallest normal and denom >= eps, is below
-    a quarter of an ulp of p, the rounding of the division and the product included."""
+    P_MIN bounds |p| from below so that the step step_size * (m / denom), with |m| below
+    the smallest normal and denom >= eps, is below a quarter of an ulp of p, the rounding of
+    the division and the product included."""
     info = np.finfo(dtype)
     unit, normal = float(info.smallest_subnormal), float(info.smallest_normal)
-    c = Fraction(float(dtype.type(one_minus_beta1)))
-    k = 0 if c <= 0 else min(math.ceil(Fraction(1, 2) / c) - 1, 2 ** info.nmant - 1)
     step, eps = float(dtype.type(step_size)), float(dtype.type(eps))
+    m_stuck = _m_stuck(dtype, one_minus_beta1)
     if not (eps > 0 and math.isfinite(step)):
-        return k * unit, math.inf                  # no bound on the step: never skip it
-    return k * unit, (abs(step) * (normal / eps + unit) + unit) * 2.0 ** (info.nmant + 4)
+        return m_stuck, math.inf                   # no bound on the step: never skip it
+    return m_stuck, (abs(step) * (normal / eps + unit) + unit) * 2.0 ** (info.nmant + 4)
 
 
 _adam = twins(_adam_loops)

@@ -25,14 +25,17 @@ from .reference import im2col_shape
 from .threads import batch_chunks, run_chunks
 from .workspace import Workspace
 
-# the columns of the unfolds and of the input gradient, reused from step to step
+# the forward's kept columns (and tile buffers over TILE_BYTES), reused from step to step
 WORKSPACE = Workspace()
 
 
 @kernel
 def _span(count, S, off, size):
-    """The outputs o in [lo, hi) whose tap position o*S + off lies inside [0, size)."""
-    lo = 0 if off >= 0 else (-off + S - 1) // S
+    """The outputs o in [lo, hi) whose tap position o*S + off lies inside [0, size), with
+    0 <= lo <= hi <= count: the loops zero [0, lo) and [hi, count) as padding, unchecked,
+    so a tap that lies wholly in the padding (a padding wider than the output) must not
+    give lo > count."""
+    lo = 0 if off >= 0 else min(count, (-off + S - 1) // S)
     hi = 0 if size - 1 - off < 0 else min(count, (size - 1 - off) // S + 1)
     return lo, max(lo, hi)
 
@@ -142,13 +145,13 @@ def col2im(cols, x_shape, stride, padding, dilation, out=None):
 # unfolded right before its GEMM reads the columns, or folded right after its GEMM wrote
 # them, while they are still in cache. Untiled, the columns of the whole batch (29 MB for
 # the benchmark's 64x16x28x28 input) go out to memory and back between the unfold and the
-# GEMM, and the last-level cache decides the speed: with it cold, conv2d forward+backward
-# took 27.2 ms untiled against 21.0 ms tiled at one thread. On this project's VM, whose
-# 260 MiB L3 holds every column buffer of the benchmarks, tiling measured neutral there
-# (0.92-1.03 at one and two threads; benchmarks/NOTES.md, benchmarks/conv_tiles.py).
+# GEMM, and the last-level cache decides the speed: with it cold (a 300 MB array written
+# between calls), tiling took conv2d forward+backward to 0.92-0.93 of the untiled time at
+# one and two threads. On this project's VM, whose 260 MiB L3 holds every column buffer of
+# the benchmarks, it measured neutral (0.93-1.04; benchmarks/NOTES.md, conv_tiles.py).
 # The forward still writes every tile's columns into one buffer when asked to keep them
-# (keep_cols) for the weight gradient: reading them back measured faster than unfolding
-# each tile again.
+# (keep_cols) for the weight gradient: unfolding each tile again instead took 1.01-1.06 of
+# the time. TILE_BYTES is half this machine's 2 MiB L2; 2 and 4 MiB measured no better.
 
 # bytes of columns per tile
 TILE_BYTES = 1 << 20
@@ -166,8 +169,15 @@ def _tiles(start: int, stop: int, tile: int) -> list:
 
 
 def _tile_buffer(tiles: list, cols_shape: tuple, dtype) -> np.ndarray:
-    """A share's column buffer, as large as its largest tile (sliced for a smaller one)."""
-    return WORKSPACE.take((max(hi - lo for lo, hi in tiles), *cols_shape[1:]), dtype)
+    """A share's column buffer, as large as its largest tile (sliced for a smaller one).
+    Up to TILE_BYTES it is allocated afresh, from memory malloc already holds; only when a
+    single sample's columns are larger does it come from the workspace, whose few slots
+    the kept columns need (one tile buffer per thread would push those out at three or
+    more threads)."""
+    shape = (max(hi - lo for lo, hi in tiles), *cols_shape[1:])
+    if int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize <= TILE_BYTES:
+        return np.empty(shape, dtype)
+    return WORKSPACE.take(shape, dtype)
 
 
 def conv2d_forward(x, w, stride, padding, dilation, groups, keep_cols: bool = False,

@@ -18,7 +18,8 @@ therefore skips, bit-exactly, the two pieces of arithmetic whose result is known
 - m where g = 0 and |m| <= M_STUCK (the largest m whose (1 - beta1) * m rounds to zero)
   stays m, as the formula would leave it;
 - the step of a parameter whose m is subnormal is computed from m = 0 when it cannot
-  change p anyway (|p| > P_MIN: the step is then below half an ulp of p, so p - step = p).
+  change p anyway (|p| > P_MIN: the step is then below a quarter of an ulp of p, so
+  p - step rounds back to p).
 Both are tests and selects, which vectorise; `_skips` derives the two bounds, and the
 tests compare against the plain formula bit for bit (benchmarks/NOTES.md has the
 figures). Moments that are still decaying through the subnormal range, and second moments
@@ -54,6 +55,8 @@ def _decayed(pi, gi, decay, weight_decay, decoupled):
     return pi, gi
 
 
+# `zero` below is a 0 of the parameter's dtype, passed in: a literal 0.0 is a float64 in
+# Numba, and a select between it and a float32 would compute the rest in float64.
 @kernel
 def _first_moment(mi, gi, one_minus_beta1, m_stuck, m_stuck_again, zero):
     """m + (1 - beta1) * (g - m), computed from 0 where it is known to leave m as it is
@@ -105,13 +108,13 @@ def _adam_loops(p, g, m, v, v_max, amsgrad, decoupled, scalars):
 
 @functools.lru_cache(maxsize=64)
 def _m_stuck(dtype, one_minus_beta1: float) -> float:
-    """M_STUCK of the module docstring: K units, K the largest integer with c * K < 1/2
-    (c = 1 - beta1 as the dtype holds it), so that c * m rounds to zero. Exact rational
-    arithmetic, cached: a Fraction costs tens of microseconds, and this runs per parameter
-    per step."""
+    """M_STUCK of the module docstring: K units, K the largest integer with c * K <= 1/2
+    (c = 1 - beta1 as the dtype holds it), so that c * m rounds to zero (half a unit is a
+    tie, which rounds to the even 0). Exact rational arithmetic, cached: a Fraction costs
+    tens of microseconds, and this runs per parameter per step."""
     info = np.finfo(dtype)
     c = Fraction(float(dtype.type(one_minus_beta1)))
-    k = 0 if c <= 0 else min(math.ceil(Fraction(1, 2) / c) - 1, 2 ** info.nmant - 1)
+    k = 0 if c <= 0 else min(math.floor(Fraction(1, 2) / c), 2 ** info.nmant - 1)
     return k * float(info.smallest_subnormal)
 
 

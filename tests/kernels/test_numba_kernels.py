@@ -32,6 +32,8 @@ CONV_CASES = [  # (N, C, H, W, OC, KH, KW, stride, padding, dilation, groups)
     (2, 5, 11, 7, 4, 5, 3, (3, 2), (2, 1), (2, 1), 1),
     (1, 4, 6, 6, 8, 3, 3, (1, 1), (2, 2), (2, 2), 4),
     (1, 2, 3, 3, 2, 3, 3, (1, 1), (3, 3), (1, 1), 1),     # padding wider than the image
+    (1, 1, 1, 3, 1, 2, 3, (1, 1), (50, 1), (100, 1), 1),  # taps wholly in the padding,
+    (1, 1, 1, 1, 1, 1, 2, (1, 1), (0, 50), (1, 100), 1),  # padding wider than the output
 ]
 
 
@@ -63,18 +65,31 @@ def test_conv_kernels_equal_reference(case, dtype):
                                expected, **TOL[dtype])
 
 
+def test_span_stays_within_the_outputs():
+    """lo and hi bound the loops that zero the padding, unchecked: a tap wholly in a
+    padding wider than the output must give lo = hi = count, not lo > count."""
+    assert conv._span(1, 1, -50, 1) == (1, 1)
+    assert conv._span(3, 2, -7, 4) == (3, 3)
+    assert conv._span(5, 1, -1, 5) == (1, 5)
+    assert conv._span(5, 2, 3, 4) == (0, 1)
+    assert conv._span(4, 1, 9, 4) == (0, 0)
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.integers(1, 6), st.integers(1, 6), st.integers(1, 4), st.integers(1, 4),
        st.integers(1, 2), st.integers(1, 2), st.integers(0, 4), st.integers(0, 3),
        st.integers(1, 2), st.booleans())
 def test_im2col_and_col2im_equal_reference_over_geometries(H, W, KH, KW, SH, DH, PH, PW,
                                                             C, one_pitch):
-    """Random geometries; half of them with stride 1 in width and the padding that keeps
-    the width (OW = W), the unfold's one-copy path, including taps with no row inside."""
-    SW, DW = (1, 1) if one_pitch else (SH, DH)
+    """Random geometries; half of them with stride 1 and the width padding that keeps the
+    width (OW = W, any dilation), the unfold's one-copy path, including taps with no row
+    inside."""
+    SW, DW = SH, DH
     if one_pitch:
-        KW = 2 * PW + 1 if KW % 2 else KW + 1
-        PW = (KW - 1) // 2
+        SH = SW = 1
+        if DW * (KW - 1) % 2:
+            KW += 1
+        PW = DW * (KW - 1) // 2
     assume(H + 2 * PH >= DH * (KH - 1) + 1 and W + 2 * PW >= DW * (KW - 1) + 1)
     x = np.random.default_rng(H * W + KH).standard_normal((2, C, H, W))
     args = ((KH, KW), (SH, SW), (PH, PW), (DH, DW))
@@ -343,7 +358,7 @@ def _adam_state(dtype, rng, rows: int = 9):
     v = np.abs(rng.standard_normal((rows, 8))).astype(dtype) * dtype(1e-4)
     m[0] = unit * np.array([1, 2, 3, 4, 5, 6, -4, -5])     # stuck for beta1=0.9 up to 4
     m[1] = unit * np.array([4, -4, 4, 4, 0, -0.0, 1, 7])
-    p[1] = [1e-30, -1e-30, 0, np.inf, -np.inf, np.nan, 3e-26, 1.0]   # small: never skipped
+    p[1] = [1e-30, -1e-30, 0, np.inf, -np.inf, np.nan, 3e-26, 1.0]   # small in float32
     m[2] = np.finfo(dtype).smallest_normal * np.array([0.5, 0.99, 1, 2, -0.5, -1, 1e-3, 3])
     v[3, :4] = 0                                            # denominators of eps alone
     v[4, :2] = unit * 3                                     # subnormal second moments
@@ -380,23 +395,56 @@ def test_fused_adam_is_bitwise_its_numpy_twin(dtype, weight_decay, decoupled, am
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_adam_subnormal_bounds_are_where_the_formula_stops(dtype):
+@pytest.mark.parametrize("beta1", [0.9, 0.5, 0.75, 0.99])
+def test_adam_stuck_moments_are_where_the_formula_stops(dtype, beta1):
     unit = np.finfo(dtype).smallest_subnormal
-    m_stuck, p_min = optim._skips(np.dtype(dtype), 1 - 0.9, 1e-3, 1e-8)
-    c = dtype(1 - 0.9)
-    ks = np.arange(1, 40)
-    m = (ks * unit).astype(dtype)
+    m_stuck = optim._skips(np.dtype(dtype), 1 - beta1, 1e-3, 1e-8)[0]
+    c = dtype(1 - beta1)
+    m = (np.arange(1, 300) * unit).astype(dtype)
     with np.errstate(under="ignore"):
         unchanged = (m + c * (dtype(0) - m)) == m          # the formula, as NumPy rounds it
     np.testing.assert_array_equal(unchanged, m <= dtype(m_stuck))
-    assert m_stuck == (4 if dtype == np.float32 else 5) * unit    # 1 - 0.9 rounds lower
-    # a step from |m| < smallest normal, with denominator >= eps, cannot move |p| > p_min
+    assert m_stuck > 0                              # every one of these betas sticks somewhere
+    if beta1 == 0.9:
+        assert m_stuck == (4 if dtype == np.float32 else 5) * unit    # 1 - 0.9 rounds lower
+    if beta1 == 0.5:
+        assert m_stuck == unit                      # c * 1 unit is half a unit: a tie, to 0
+    assert optim._skips(np.dtype(dtype), 0.0, 1e-3, 1e-8)[0] == 0     # beta1 = 1: no shortcut
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_adam_step_skip_bound(dtype):
+    """P_MIN: a step from |m| < smallest normal, with denominator >= eps, cannot move a
+    larger |p|; and no eps, no bound."""
+    p_min = optim._skips(np.dtype(dtype), 0.1, 1e-3, 1e-8)[1]
     step = dtype(1e-3) * (dtype(np.finfo(dtype).smallest_normal) / dtype(1e-8))
     p = dtype(p_min) * dtype(1.0001)
     assert p - step == p and -p + step == -p
-    assert optim._skips(np.dtype(dtype), 0.5, 1e-3, 1e-8)[0] == 0      # never stuck
-    assert optim._skips(np.dtype(dtype), 0.1, 1e-3, 0.0)[1] == np.inf  # never skipped
-    assert optim._skips(np.dtype(dtype), 0.0, 1e-3, 1e-8)[0] == 0
+    assert optim._skips(np.dtype(dtype), 0.1, 1e-3, 0.0)[1] == np.inf
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fused_adam_near_the_skip_bound_is_bitwise_its_twin(dtype):
+    """Parameters from far below to above P_MIN, with the largest subnormal m and v = 0
+    (the largest possible step from a subnormal m): a P_MIN too small by 2^3 or more makes
+    the skipped steps differ."""
+    info = np.finfo(dtype)
+    step_size, eps = 1e-2 / (1 - 0.9), 1e-8
+    p_min = optim._skips(np.dtype(dtype), 0.1, step_size, eps)[1]
+    factors = np.array([2.0 ** -k for k in range(1, 40)] + [0.99, 1.01, 2, 4, 1e3])
+    p = (np.concatenate([factors, -factors]) * p_min).astype(dtype)
+    g = np.zeros_like(p)
+    m = np.full_like(p, info.smallest_normal - info.smallest_subnormal)  # largest subnormal
+    m[::2] *= -1
+    fused = [p.copy(), m.copy(), np.zeros_like(p)]
+    plain = [a.copy() for a in fused]
+    args = (1e-2, 0.9, 0.999, eps, 0.0, False, step_size, (1 - 0.999) ** 0.5)
+    optim.adam_update_(fused[0], g, fused[1], fused[2], None, *args)
+    with np.errstate(all="ignore"):
+        ref.adam_update_(plain[0], g, plain[1], plain[2], None, *args)
+    for f, q in zip(fused, plain):
+        np.testing.assert_array_equal(_bits(f), _bits(q))
+    assert (plain[0] != p).any()                    # some of these steps do move p
 
 
 _TWINS = """

@@ -131,6 +131,31 @@ def test_conv2d_takes_an_empty_batch(numba):
     np.testing.assert_array_equal(b.grad.numpy(), np.zeros(4))
 
 
+@pytest.mark.parametrize("numba", [True, False])
+def test_conv2d_keeps_its_columns_only_for_a_weight_gradient(numba, monkeypatch):
+    """The forward's unfolded columns are kept for the weight gradient, and only when there
+    will be one: not under no_grad, not for a frozen weight."""
+    module = minidl.kernels.for_array(np.zeros(1), "conv_numba") if numba \
+        else minidl.kernels.reference
+    asked, real = [], module.conv2d_forward
+
+    def spy(*args, keep_cols=False, **kwargs):
+        asked.append(keep_cols)
+        return real(*args, keep_cols=keep_cols, **kwargs)
+
+    monkeypatch.setattr(module, "conv2d_forward", spy)
+    x = minidl.randn(2, 3, 6, 6, requires_grad=True)
+    w = minidl.randn(4, 3, 3, 3, requires_grad=True)
+    frozen = minidl.randn(4, 3, 3, 3)
+    with minidl.kernels.use_numba(numba):
+        conv2d(x, w).sum().backward()
+        with minidl.no_grad():
+            y = conv2d(x, w)
+        conv2d(x, frozen).sum().backward()
+    assert asked == [True, False, False]
+    assert y.grad_fn is None and w.grad is not None
+
+
 def test_conv2d_keeps_float32():
     x = minidl.randn(2, 3, 6, 6, requires_grad=True)
     w = minidl.randn(4, 3, 3, 3, requires_grad=True)

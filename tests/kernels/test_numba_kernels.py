@@ -482,3 +482,4 @@ def test_twins_are_cached_apart(order, tmp_path):
                        capture_output=True, text=True, env=env, check=True)
     index = sorted(p.name.split("-")[0] for p in (tmp_path / "cache").rglob("*.nbi"))
     assert index == ["twins_case._loops", "twins_case._loops_parallel"]
+

@@ -235,10 +235,11 @@ def main() -> None:
                              for fw in ("minidl", "torch")}
         print("start-up, cold and warm...", file=sys.stderr)
         cache = tempfile.mkdtemp(prefix="minidl-numba-cache-")
+        startup, cached = str(HERE / "startup.py"), _env(1, NUMBA_CACHE_DIR=cache)
         results["startup"] = {
-            "cold": _run_json([str(HERE / "startup.py"), "minidl"], _env(1, NUMBA_CACHE_DIR=cache)),
-            "warm": _run_json([str(HERE / "startup.py"), "minidl"], _env(1, NUMBA_CACHE_DIR=cache)),
-            "torch": _run_json([str(HERE / "startup.py"), "torch"], _env(1)),
+            "cold": _run_json([startup, "minidl"], cached),       # compiles into the cache
+            "warm": _run_json([startup, "minidl"], cached),       # loads from it
+            "torch": _run_json([startup, "torch"], _env(1)),
         }
     command = "python benchmarks/run.py " + " ".join(sys.argv[1:])
     text = render(results, machine_info(), command.strip())

@@ -7,7 +7,8 @@ Numba's, PyTorch's) share a process and spin against each other; run.py interlea
 processes call by call. The worker reads a workload name per line on stdin and answers
 one JSON line: milliseconds per call (or the workload's own unit); "name k" restarts a
 training workload from its initial weights, makes untimed calls for WARM_SECONDS (at least
-one; less for the microsecond workloads) and answers the median of the k timed calls that follow them.
+one; less for the microsecond workloads) and answers the median of the k timed calls that
+follow them.
 """
 from __future__ import annotations
 

@@ -224,7 +224,7 @@ def conv2d_backward_input(grad_y, w, x_shape, stride, padding, dilation, groups)
 def conv2d_backward_weight(grad_y, x, w_shape, stride, padding, dilation, groups, cols=None):
     """Same contract as reference.conv2d_backward_weight."""
     grad_y = np.ascontiguousarray(grad_y)
-    x = np.ascontiguousarray(x)
+    x = np.ascontiguousarray(x) if cols is None else x        # read only to unfold it
     shape = im2col_shape(x.shape, w_shape[2:], stride, padding, dilation)
     OC, Cg, KH, KW = w_shape
     per_sample = np.empty((grad_y.shape[0], groups, Cg * KH * KW, OC // groups), x.dtype)

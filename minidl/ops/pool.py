@@ -45,7 +45,8 @@ class MaxPool2dBackwardFn(ArrayFunction):
     def forward(ctx, grad_y, indices, x_shape):
         ctx.indices = indices
         ctx.shapes = (grad_y.shape, x_shape)
-        return kernels.for_array(grad_y, "pool_numba").max_pool2d_backward(grad_y, indices, x_shape)
+        pool = kernels.for_array(grad_y, "pool_numba")
+        return pool.max_pool2d_backward(grad_y, indices, x_shape)
 
     @staticmethod
     def backward(ctx, grad_gx):

@@ -46,14 +46,19 @@ def test_batch_chunks_cover_the_batch_once(monkeypatch):
     assert threads.batch_chunks(5) == [(0, 5)]
 
 
-def test_run_chunks_runs_every_chunk_and_reraises(monkeypatch):
-    monkeypatch.setattr(threads._state, "threads", 3)
+def _recorder():
+    """(seen, record): record(start, stop) appends its chunk to seen, from any thread."""
     seen, lock = [], threading.Lock()
 
-    def work(start, stop):
+    def record(start, stop):
         with lock:
             seen.append((start, stop))
+    return seen, record
 
+
+def test_run_chunks_runs_every_chunk_and_reraises(monkeypatch):
+    monkeypatch.setattr(threads._state, "threads", 3)
+    seen, work = _recorder()
     chunks = [(0, 2), (2, 4), (4, 5)]
     threads.run_chunks(work, chunks)
     assert sorted(seen) == chunks
@@ -68,11 +73,7 @@ def test_run_chunks_runs_every_chunk_and_reraises(monkeypatch):
 
 def test_run_chunks_inside_a_share_or_from_two_threads_neither_deadlocks_nor_mixes(monkeypatch):
     monkeypatch.setattr(threads._state, "threads", 2)
-    seen, lock = [], threading.Lock()
-
-    def leaf(start, stop):
-        with lock:
-            seen.append((start, stop))
+    seen, leaf = _recorder()
 
     def outer(start, stop):                   # a share that splits again: runs serially
         threads.run_chunks(leaf, [(10 * start, 10 * start + 1), (10 * start + 1, 10 * stop)])

@@ -9,6 +9,12 @@ threads unfolds and multiplies its own share of the samples, calling BLAS with o
 GIL (`nogil`). On this project's 2-core machine a 64x16x28x28 forward went from 9.0 ms to
 5.8 ms (benchmarks/NOTES.md).
 
+Despite its name, that "local" count is one variable for the whole process in the OpenBLAS
+that NumPy's wheels ship (0.3.31 here: a worker thread setting it to 1 made the main
+thread's 512^3 product take 2.6 ms instead of 1.2). So `run_chunks` sets it to 1 before the
+first share starts and gives the previous count back only after the last share has
+finished, and the workers set it again for each share (for a BLAS where it is per thread).
+
 Without a BLAS whose per-thread count can be set (another BLAS, or an older OpenBLAS) the
 batch is not split, so that two multi-threaded BLAS calls never fight over the cores.
 
@@ -149,13 +155,17 @@ class _Pool:
                              name=f"minidl-kernel-{k}").start()
 
     def _work(self, inbox) -> None:
-        _single_threaded_blas()
         while True:
             task = inbox.get()
             if task is None:
                 return
             fn, chunk = task
             try:
+                # run_chunks has set the count where one serves every thread; this sets
+                # it where each thread has its own. (Set once at start-up, it could land
+                # after run_chunks had given the shared count back, and the main
+                # thread's BLAS then stayed on one thread for good.)
+                _single_threaded_blas()
                 fn(*chunk)
                 self.outbox.put(None)
             except BaseException as exc:        # handed to run_chunks, which re-raises it
@@ -187,15 +197,19 @@ def run_chunks(fn, chunks: list) -> None:
         return
     try:
         pool = _pool(len(chunks) - 1)
-        for inbox, chunk in zip(pool.inboxes, chunks[1:]):
-            inbox.put((fn, chunk))
         blas_local = _blas()[0] or (lambda n: n)
-        previous = blas_local(1)             # this thread takes the first chunk itself
+        # one BLAS thread from before the first share starts until the last one ends: the
+        # count is shared by every thread in NumPy's OpenBLAS (see the module docstring)
+        previous = blas_local(1)
         try:
-            fn(*chunks[0])
+            for inbox, chunk in zip(pool.inboxes, chunks[1:]):
+                inbox.put((fn, chunk))
+            try:
+                fn(*chunks[0])               # this thread takes the first chunk itself
+            finally:
+                errors = [pool.outbox.get() for _ in chunks[1:]]
         finally:
             blas_local(previous)
-            errors = [pool.outbox.get() for _ in chunks[1:]]
         for error in errors:
             if error is not None:
                 raise error

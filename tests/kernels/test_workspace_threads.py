@@ -100,6 +100,48 @@ def test_run_chunks_inside_a_share_or_from_two_threads_neither_deadlocks_nor_mix
     assert failures == []
 
 
+@pytest.mark.skipif(not threads.can_split(), reason="this BLAS cannot be limited per thread, "
+                    "so the batch is never split")
+def test_a_split_runs_blas_on_one_thread_until_its_last_share_ends(monkeypatch):
+    """NumPy's OpenBLAS keeps one "thread-local" count for the whole process: a share may
+    not give the count back while another still runs, nor set it after it was given back
+    (the main thread's BLAS then ran on one thread for the rest of the process)."""
+    import time
+    monkeypatch.setattr(threads._state, "threads", 2)
+    blas_local = threads._blas()[0]
+
+    def count():                              # this thread's BLAS count, left as it was
+        n = blas_local(1)
+        blas_local(n)
+        return n
+
+    seen, first_done = {}, threading.Event()
+
+    def share(start, stop):
+        if start == 0:                        # run_chunks' own thread
+            seen["first"] = count()
+            first_done.set()
+        else:                                 # a pool thread, still running after it
+            first_done.wait(5)
+            time.sleep(0.05)
+            seen["other"] = count()
+
+    if threads._state.pool is not None:      # start from a fresh pool
+        threads._state.pool.shutdown()
+        threads._state.pool = None
+    previous = blas_local(3)
+    try:
+        for _ in range(3):                    # the fresh pool, then the same pool again
+            seen.clear()
+            first_done.clear()
+            threads.run_chunks(share, [(0, 1), (1, 2)])
+            time.sleep(0.05)                  # a pool thread setting it late would show here
+            assert seen == {"first": 1, "other": 1}
+            assert count() == 3
+    finally:
+        blas_local(previous)
+
+
 def test_set_num_threads_follows_torch():
     before = minidl.get_num_threads()
     try:

@@ -129,6 +129,18 @@ def _single_threaded_blas() -> None:
         blas_local(1)
 
 
+def on_one_blas_thread(fn, *args):
+    """fn(*args) with NumPy's BLAS held at one thread (the count given back after)."""
+    blas_local = _blas()[0]
+    if blas_local is None:
+        return fn(*args)
+    previous = blas_local(1)
+    try:
+        return fn(*args)
+    finally:
+        blas_local(previous)
+
+
 def batch_chunks(n: int) -> list:
     """Split range(n) into one contiguous (start, stop) share per thread that will run
     (none for an empty batch)."""

@@ -5,7 +5,7 @@ import numpy as np
 
 from ..autograd.function import ArrayFunction
 from .. import kernels
-from ..kernels import reference
+from ..kernels import reference, threads
 from .shape import transpose, unsqueeze, squeeze
 
 # The one dispatch point for products. Measured (benchmarks/NOTES.md): NumPy's BLAS wins
@@ -13,12 +13,25 @@ from .shape import transpose, unsqueeze, squeeze
 # to the serial Numba GEMM (8^3: about 1.1 us against 1.5 us).
 NUMBA_GEMM_MAX = 8 * 8 * 8          # M*N*K at or below which the Numba GEMM runs
 
+# With several threads, OpenBLAS threads a product above BLAS_SERIAL_MIN multiply-adds (its
+# own threshold), and its idle threads then spin for up to about 0.1 s, on the cores that
+# minidl's convolution shares and Numba's loops need next: the three 12.8M products of the
+# SimpleCNN's first Linear layer cost its two-thread step 3-8 ms that way (14.0-20.0 ms
+# against 10.6-11.7 with them on one thread; benchmarks/NOTES.md), while two threads saved
+# each of them 10-15% (about 30 us). Products between the two bounds therefore run on one
+# BLAS thread. Isolated, two threads gain 10-15% anywhere from 2^19 to 2^27 multiply-adds
+# and about 2x at 1024^3; the upper bound is set at 256^3, the size from which the matmul
+# benchmark times BLAS's own threading.
+BLAS_SERIAL_MIN = 1 << 18
+BLAS_THREADS_MIN = 1 << 24
+
 
 def dispatch_matmul(a, b):
-    """a @ b on arrays by the faster of BLAS and the serial Numba GEMM for this size.
+    """a @ b on arrays by the faster of BLAS and the serial Numba GEMM for this size, and
+    mid-size products on one BLAS thread (BLAS_SERIAL_MIN, BLAS_THREADS_MIN).
 
     The test order keeps the common case cheap: two NumPy arrays whose left operand has
-    more than NUMBA_GEMM_MAX elements go straight to np.matmul (BLAS) after three tests.
+    more than NUMBA_GEMM_MAX elements go to np.matmul (BLAS) after a few tests.
     """
     if type(a) is np.ndarray and type(b) is np.ndarray:
         if (a.size <= NUMBA_GEMM_MAX and a.ndim == 2 and b.ndim == 2
@@ -26,6 +39,9 @@ def dispatch_matmul(a, b):
                 and a.dtype == b.dtype and a.dtype.kind == "f" and kernels.numba_enabled()):
             return kernels.numba_kernels("matmul_numba").gemm_serial(
                 np.ascontiguousarray(a), np.ascontiguousarray(b))
+        if (a.ndim == 2 and b.ndim == 2 and threads.get_num_threads() > 1
+                and BLAS_SERIAL_MIN < a.shape[0] * a.shape[1] * b.shape[1] < BLAS_THREADS_MIN):
+            return threads.on_one_blas_thread(np.matmul, a, b)
         return a @ b
     return reference.matmul(a, b)
 

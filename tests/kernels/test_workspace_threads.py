@@ -142,6 +142,33 @@ def test_a_split_runs_blas_on_one_thread_until_its_last_share_ends(monkeypatch):
         blas_local(previous)
 
 
+def test_mid_size_products_run_on_one_blas_thread(monkeypatch):
+    """Between BLAS_SERIAL_MIN and BLAS_THREADS_MIN multiply-adds a product runs with
+    BLAS held at one thread when minidl runs on several (its idle threads would spin on
+    the cores the next kernels need), and the count is given back; not otherwise."""
+    from minidl.ops import linalg
+    calls = []
+
+    def blas_local(n):                        # records the counts asked for; "was" 7
+        calls.append(n)
+        return 7
+    monkeypatch.setattr(threads, "_blas", lambda: (blas_local, None))
+    rng = np.random.default_rng(0)
+    mid = rng.random((128, 784), dtype=np.float32), rng.random((784, 128), dtype=np.float32)
+    assert linalg.BLAS_SERIAL_MIN < 128 * 784 * 128 < linalg.BLAS_THREADS_MIN
+    monkeypatch.setattr(threads._state, "threads", 2)
+    np.testing.assert_array_equal(linalg.dispatch_matmul(*mid), mid[0] @ mid[1])
+    assert calls == [1, 7]
+    calls.clear()
+    small = rng.random((64, 64), dtype=np.float32)            # 2^18: BLAS stays serial
+    big = rng.random((256, 256), dtype=np.float32)            # 2^24: BLAS's threads pay
+    for a in (small, big):
+        np.testing.assert_array_equal(linalg.dispatch_matmul(a, a), a @ a)
+    monkeypatch.setattr(threads._state, "threads", 1)
+    linalg.dispatch_matmul(*mid)
+    assert calls == []
+
+
 def test_set_num_threads_follows_torch():
     before = minidl.get_num_threads()
     try:

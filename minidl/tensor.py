@@ -517,6 +517,13 @@ class _HookHandle:
             self._hooks.remove(self._entry)
 
 
+def constant(array) -> Tensor:
+    """`array` as a Tensor outside any graph, without a copy: the ops' results that have
+    no gradient (floor division, argmax indices, masks), and arrays their backward
+    formulas use as constants. A NumPy or Python scalar becomes a 0-d array."""
+    return Tensor._wrap(np.asarray(array) if np.isscalar(array) else array, False, None, 0)
+
+
 def _dtype_name(dtype) -> str:
     return f"minidl.{np.dtype(dtype).name}"
 

@@ -15,10 +15,6 @@ from .elementwise import floating
 from .reduction import sum as _sum
 
 
-def _constant(array):
-    return _tensor.Tensor._wrap(array, False, None, 0)
-
-
 def _relu_kernels(x):
     """kernels.for_array's choice for float arrays; integer ones stay on the NumPy twin."""
     return kernels.for_array(x, "activation_numba") if x.dtype.kind == "f" else reference
@@ -36,7 +32,7 @@ class ReLUFn(ArrayFunction):
     @staticmethod
     def backward(ctx, grad_out):
         (y,) = ctx.saved_tensors
-        return ReLUBackwardFn.apply(grad_out, _constant(y.data))
+        return ReLUBackwardFn.apply(grad_out, _tensor.constant(y.data))
 
 
 class ReLUBackwardFn(ArrayFunction):
@@ -52,7 +48,7 @@ class ReLUBackwardFn(ArrayFunction):
 
     @staticmethod
     def backward(ctx, grad_out):
-        return ReLUBackwardFn.apply(grad_out, _constant(ctx.y)), None
+        return ReLUBackwardFn.apply(grad_out, _tensor.constant(ctx.y)), None
 
 
 class LeakyReLUFn(ArrayFunction):
@@ -70,7 +66,7 @@ class LeakyReLUFn(ArrayFunction):
         (x,) = ctx.saved_tensors
         xp = get_array_module(x.data)
         local = xp.where(x.data > 0, 1.0, ctx.slope).astype(x.dtype)
-        return grad_out * _constant(local), None   # dy/dx = 1 or slope
+        return grad_out * _tensor.constant(local), None   # dy/dx = 1 or slope
 
 
 class SigmoidFn(ArrayFunction):

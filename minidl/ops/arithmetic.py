@@ -253,11 +253,6 @@ def remainder(a, b):
     return _binary(RemainderFn, a, b, "remainder")
 
 
-def _constant(array):
-    return _tensor.Tensor._wrap(np.asarray(array) if np.isscalar(array) else array,
-                                False, None, 0)
-
-
 def _data(v):
     return v.data if isinstance(v, _tensor.Tensor) else v
 
@@ -268,7 +263,7 @@ def floor_divide(a, b):
     _check_integer_divisor(a, b, "floor_divide")
     xp = get_array_module(_data(a), _data(b))
     try:
-        return _constant(xp.floor_divide(_data(a), _data(b)))
+        return _tensor.constant(xp.floor_divide(_data(a), _data(b)))
     except ValueError:
         broadcast_shapes(_shape(a), _shape(b), "floor_divide")
         raise

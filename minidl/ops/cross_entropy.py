@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from ..autograd.function import ArrayFunction
 from .. import kernels
+from .. import tensor as _tensor
 from ..backend import get_array_module
-from .activation import _constant, softmax
+from .activation import softmax
 
 
 class ClassCrossEntropyFn(ArrayFunction):
@@ -70,14 +71,14 @@ class CrossEntropyBackwardFn(ArrayFunction):
         onehot = xp.zeros(x.shape, x.dtype)
         rows = xp.flatnonzero(kept)
         onehot[rows, loss.target[rows]] = 1
-        mask = _constant(kept.astype(x.dtype)[:, None])
+        mask = _tensor.constant(kept.astype(x.dtype)[:, None])
         need_x, need_g = ctx.needs_input_grad[:2]
         s = softmax(x, 1)
         per_row = g.unsqueeze(1) if loss.scale is None else g * loss.scale
         grad_x = per_row * mask * s * (gg - (s * gg).sum(1, keepdim=True)) if need_x else None
         grad_g = None
         if need_g:
-            grad_g = ((s - _constant(onehot)) * gg * mask).sum(1)
+            grad_g = ((s - _tensor.constant(onehot)) * gg * mask).sum(1)
             if loss.scale is not None:
                 grad_g = grad_g.sum() * loss.scale
         return grad_x, grad_g, None

@@ -25,10 +25,6 @@ _REDUCTIONS = ("none", "mean", "sum")
 _BCE_EPS = float(np.float32(1e-12))
 
 
-def _constant(array):
-    return _tensor.Tensor._wrap(array, False, None, 0)
-
-
 def _data(v):
     return v.data if isinstance(v, _tensor.Tensor) else v
 
@@ -236,13 +232,13 @@ def _cross_entropy_probs(input, target, weight, reduction: str, label_smoothing:
     dim = 0 if input.ndim == 1 else 1
     n_classes = input.shape[dim]
     w = _class_weight(weight, n_classes, "cross_entropy")
-    q = target if isinstance(target, _tensor.Tensor) else _constant(target)
+    q = target if isinstance(target, _tensor.Tensor) else _tensor.constant(target)
     if label_smoothing > 0:
         q = q * (1.0 - label_smoothing) + label_smoothing / n_classes
     if w is not None:
         along = [1] * input.ndim
         along[dim] = n_classes
-        q = q * _constant(w.reshape(along).astype(input.dtype, copy=False))
+        q = q * _tensor.constant(w.reshape(along).astype(input.dtype, copy=False))
     loss = SoftmaxCrossEntropyFn.apply(input, q, dim)
     return _reduce(loss, reduction, input.data.size / n_classes)
 
@@ -279,7 +275,7 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
             for i, s in enumerate(safe.shape)]
     picked = input[tuple(axes[:dim]) + (safe,) + tuple(axes[dim:])]
     scale = kept.astype(input.dtype) if w is None else (w[safe] * kept).astype(input.dtype)
-    loss = -picked * _constant(scale)
+    loss = -picked * _tensor.constant(scale)
     return _reduce(loss, reduction, _weight_sum(w, safe, kept))
 
 

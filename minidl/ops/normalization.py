@@ -16,10 +16,6 @@ from .reduction import mean
 from .shape import reshape
 
 
-def _constant(array):
-    return _tensor.Tensor._wrap(array, False, None, 0)
-
-
 def _check_channel_tensor(t, name: str, x, channels: int) -> None:
     if t is None:
         return
@@ -128,7 +124,7 @@ def dropout(input, p: float = 0.5, training: bool = True):
     scale = keep.astype(input.dtype)
     if p < 1:
         scale /= scale.dtype.type(1.0 - p)
-    return mul(input, _constant(backend.to_device(scale, input.device)))
+    return mul(input, _tensor.constant(backend.to_device(scale, input.device)))
 
 
 def one_hot(tensor, num_classes: int = -1):
@@ -157,5 +153,5 @@ def one_hot(tensor, num_classes: int = -1):
         raise RuntimeError(f"Class values must be smaller than num_classes ({num_classes}), "
                            f"got a class value of {int(data.max())}.")
     out = data[..., None] == xp.arange(num_classes).reshape((1,) * data.ndim + (-1,))
-    return _constant(out.astype(np.int64))
+    return _tensor.constant(out.astype(np.int64))
 

@@ -16,10 +16,6 @@ from .. import tensor as _tensor
 from .linalg import matmul
 
 
-def _constant(array):
-    return _tensor.Tensor._wrap(array, False, None, 0)
-
-
 class MaxPool2dFn(ArrayFunction):
     """y = max over each window; also returns the flat (h * W + w) index of that max."""
 
@@ -54,9 +50,9 @@ class MaxPool2dBackwardFn(ArrayFunction):
         xp = get_array_module(ctx.indices)
         (N, C, OH, OW), (_, _, H, W) = ctx.shapes
         plane = xp.arange(N * C, dtype=np.int64).reshape(N, C, 1, 1) * (H * W)
-        gathered = grad_gx.reshape(-1)[_constant(plane + xp.maximum(ctx.indices, 0))]
+        gathered = grad_gx.reshape(-1)[_tensor.constant(plane + xp.maximum(ctx.indices, 0))]
         if bool((ctx.indices < 0).any()):        # windows that saw no input pass nothing
-            gathered = gathered * _constant((ctx.indices >= 0).astype(gathered.dtype))
+            gathered = gathered * _tensor.constant((ctx.indices >= 0).astype(gathered.dtype))
         return gathered, None, None
 
 
@@ -221,7 +217,7 @@ def _adaptive_matrix(size: int, out: int, dtype, xp):
     end = -((-(i + 1) * size) // out)
     j = np.arange(size).reshape(1, size)
     rows = ((j >= start) & (j < end)) / (end - start)
-    return _constant(xp.asarray(rows, dtype=dtype))
+    return _tensor.constant(xp.asarray(rows, dtype=dtype))
 
 
 def adaptive_avg_pool2d(input, output_size):

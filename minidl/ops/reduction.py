@@ -22,10 +22,6 @@ from .elementwise import clone, floating
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
 
-def _constant(array):
-    return _tensor.Tensor._wrap(array, False, None, 0)
-
-
 def _keep_shape(shape: tuple, dims: tuple) -> tuple:
     """The shape of a keepdim=True reduction of `shape` over `dims`."""
     return tuple(1 if i in dims else s for i, s in enumerate(shape))
@@ -62,7 +58,7 @@ class AmaxFn(ArrayFunction):
 
     @staticmethod
     def backward(ctx, grad_out):
-        share = _constant(ctx.share.astype(grad_out.dtype, copy=False))
+        share = _tensor.constant(ctx.share.astype(grad_out.dtype, copy=False))
         return _spread(grad_out, ctx.in_shape, ctx.dims) * share, None, None, None
 
 
@@ -83,7 +79,7 @@ class MaxDimFn(ArrayFunction):
         xp = get_array_module(ctx.indices)
         positions = xp.arange(ctx.in_shape[ctx.dim]).reshape(
             [-1 if i == ctx.dim else 1 for i in range(len(ctx.in_shape))])
-        onehot = _constant((positions == ctx.indices).astype(grad_out.dtype))
+        onehot = _tensor.constant((positions == ctx.indices).astype(grad_out.dtype))
         return _spread(grad_out, ctx.in_shape, (ctx.dim,)) * onehot, None, None, None
 
 
@@ -192,14 +188,14 @@ def _arg(x, dim, keepdim, largest: bool, op: str):
         _check_nonempty(x, tuple(range(x.ndim)), op)
         idx = data.argmax() if largest else data.argmin()
         out = get_array_module(data).asarray(idx, dtype=np.int64)
-        return _constant(out.reshape((1,) * x.ndim) if keepdim else out)
+        return _tensor.constant(out.reshape((1,) * x.ndim) if keepdim else out)
     d = normalize_dim(dim, x.ndim, op)
     if x.ndim == 0:
-        return _constant(get_array_module(data).zeros((), dtype=np.int64))
+        return _tensor.constant(get_array_module(data).zeros((), dtype=np.int64))
     _check_nonempty(x, (d,), op)
     idx = (data.argmax if largest else data.argmin)(axis=d, keepdims=keepdim)
     # a 1-D input without keepdim gives a NumPy scalar: keep it a 0-d array
-    return _constant(get_array_module(data).asarray(idx, dtype=np.int64))
+    return _tensor.constant(get_array_module(data).asarray(idx, dtype=np.int64))
 
 
 def argmax(x, dim=None, keepdim: bool = False):
@@ -218,7 +214,7 @@ def logsumexp(x, dim, keepdim: bool = False):
     dims = normalize_dims(dim, x.ndim, "logsumexp")
     shift = amax(x, dims, keepdim=True).detach()
     xp = get_array_module(shift.data)
-    shift = _constant(xp.where(xp.isfinite(shift.data), shift.data, 0))
+    shift = _tensor.constant(xp.where(xp.isfinite(shift.data), shift.data, 0))
     out = (x - shift).exp().sum(dims, keepdim=True).log() + shift
     return out if keepdim else out.reshape(
         [s for i, s in enumerate(x.shape) if i not in dims])
@@ -242,7 +238,7 @@ class Norm2Fn(ArrayFunction):
             y = y.reshape(_keep_shape(x.shape, ctx.dims))
             grad_out = grad_out.reshape(_keep_shape(x.shape, ctx.dims))
         # dy/dx = x / y, taken as 0 where y == 0 (the subgradient PyTorch picks)
-        zero = _constant(y.data == 0)
+        zero = _tensor.constant(y.data == 0)
         from .select import where
         return x * where(zero, 0.0, grad_out / where(zero, 1.0, y)), None, None
 
@@ -294,7 +290,7 @@ def _prod_others(x, dim: int):
     xp = get_array_module(x.data)
     eye = xp.eye(n, dtype=bool).reshape((n, n) + (1,) * (x.ndim - dim - 1))
     grid = unsqueeze(x, dim)                      # (..., 1, n, ...): x_j along dim + 1
-    others = where(_constant(eye), 1.0, grid)     # (..., n, n, ...): row i has x_i -> 1
+    others = where(_tensor.constant(eye), 1.0, grid)     # (..., n, n, ...): row i has x_i -> 1
     return prod(others, dim + 1)
 
 

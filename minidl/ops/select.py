@@ -11,7 +11,7 @@ import numpy as np
 from ..autograd.function import ArrayFunction
 from ..backend import get_array_module
 from .. import tensor as _tensor
-from .arithmetic import _binary, _constant, _data, _promote, _shape
+from .arithmetic import _binary, _data, _promote, _shape
 from .dims import broadcast_shapes, result_type
 
 
@@ -19,7 +19,7 @@ def _compare(ufunc_name: str, a, b, op: str):
     """A comparison: no gradient, a bool tensor."""
     xp = get_array_module(_data(a), _data(b))
     try:
-        return _constant(getattr(xp, ufunc_name)(_data(a), _data(b)))
+        return _tensor.constant(getattr(xp, ufunc_name)(_data(a), _data(b)))
     except ValueError:
         broadcast_shapes(_shape(a), _shape(b), op)
         raise
@@ -36,7 +36,7 @@ def logical_or(a, b): return _compare("logical_or", a, b, "logical_or")
 
 
 def logical_not(x):
-    return _constant(get_array_module(_data(x)).logical_not(_data(x)))
+    return _tensor.constant(get_array_module(_data(x)).logical_not(_data(x)))
 
 
 class WhereFn(ArrayFunction):
@@ -49,7 +49,7 @@ class WhereFn(ArrayFunction):
 
     @staticmethod
     def backward(ctx, grad_out):
-        cond = _constant(ctx.cond)
+        cond = _tensor.constant(ctx.cond)
         _, need_a, need_b = ctx.needs_input_grad
         return (None,
                 grad_out * cond if need_a else None,       # dz/da = 1 where cond
@@ -65,7 +65,7 @@ def where(condition, a, b):
     Tensor = _tensor.Tensor
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):   # two numbers
         dtype, xp = result_type(a, b), get_array_module(cond)
-        a, b = _constant(xp.asarray(a, dtype)), _constant(xp.asarray(b, dtype))
+        a, b = _tensor.constant(xp.asarray(a, dtype)), _tensor.constant(xp.asarray(b, dtype))
     a, b = _promote(a, b)
     try:
         return WhereFn.apply(condition, a, b)
@@ -89,7 +89,7 @@ def masked_fill(x, mask, value):
                                f"{tuple(value.shape)})")
         value = value.to(x.dtype)
     else:
-        value = _constant(get_array_module(x.data).asarray(value, dtype=x.dtype))
+        value = _tensor.constant(get_array_module(x.data).asarray(value, dtype=x.dtype))
     return where(mask, value, x)
 
 
@@ -110,7 +110,7 @@ class ClampFn(ArrayFunction):
             inside = inside & (x.data >= ctx.lo)
         if ctx.hi is not None:
             inside = inside & (x.data <= ctx.hi)
-        return grad_out * _constant(inside), None, None    # 1 inside [lo, hi], else 0
+        return grad_out * _tensor.constant(inside), None, None    # 1 inside [lo, hi], else 0
 
 
 def clamp(x, min=None, max=None):
@@ -142,7 +142,7 @@ class MaximumFn(ArrayFunction):
 
     @staticmethod
     def backward(ctx, grad_out):
-        share_a = _constant(ctx.share_a.astype(grad_out.dtype))
+        share_a = _tensor.constant(ctx.share_a.astype(grad_out.dtype))
         # dz/da = 1 where a wins, 1/2 at ties; b gets the rest
         return grad_out * share_a, grad_out * (1 - share_a)
 
@@ -157,7 +157,7 @@ class MinimumFn(ArrayFunction):
 
     @staticmethod
     def backward(ctx, grad_out):
-        share_a = _constant(ctx.share_a.astype(grad_out.dtype))
+        share_a = _tensor.constant(ctx.share_a.astype(grad_out.dtype))
         # dz/da = 1 where a wins, 1/2 at ties; b gets the rest
         return grad_out * share_a, grad_out * (1 - share_a)
 

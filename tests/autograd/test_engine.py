@@ -17,6 +17,30 @@ def test_leaf_gradients_accumulate_across_backward_calls():
     np.testing.assert_allclose(x.grad.numpy(), [2 + 3, 4 + 3])
 
 
+def test_accumulation_is_in_place_as_in_pytorch():
+    # PyTorch's AccumulateGrad adds in place outside create_graph: a .grad held from an
+    # earlier backward is the same tensor and sees the sum
+    x = f64(1.0, 2.0)
+    (x * 2).sum().backward()
+    held = x.grad
+    (x * 3).sum().backward()
+    assert x.grad is held
+    np.testing.assert_array_equal(held.numpy(), [5.0, 5.0])
+    # a gradient set by the user that cannot take the sum in place gets a new one
+    x.grad = minidl.tensor([1.0, 1.0], dtype=minidl.float64)
+    x.grad.data.flags.writeable = False
+    (x * 2).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0])
+    # create_graph builds the sum as a new graph node instead
+    x.grad = None
+    (x * 2).sum().backward()
+    held = x.grad
+    (x * x).sum().backward(create_graph=True)
+    assert x.grad is not held and x.grad.grad_fn is not None
+    np.testing.assert_array_equal(held.numpy(), [2.0, 2.0])
+    np.testing.assert_array_equal(x.grad.detach().numpy(), [4.0, 6.0])
+
+
 def test_shared_input_gets_the_sum_of_both_paths():
     x = f64(3.0)
     y = x * x + x          # dy/dx = 2x + 1

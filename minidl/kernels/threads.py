@@ -209,20 +209,19 @@ def run_chunks(fn, chunks: list) -> None:
         return
     try:
         pool = _pool(len(chunks) - 1)
-        blas_local = _blas()[0] or (lambda n: n)
-        # one BLAS thread from before the first share starts until the last one ends: the
-        # count is shared by every thread in NumPy's OpenBLAS (see the module docstring)
-        previous = blas_local(1)
-        try:
+
+        def run_all() -> list:
             for inbox, chunk in zip(pool.inboxes, chunks[1:]):
                 inbox.put((fn, chunk))
             try:
                 fn(*chunks[0])               # this thread takes the first chunk itself
             finally:
                 errors = [pool.outbox.get() for _ in chunks[1:]]
-        finally:
-            blas_local(previous)
-        for error in errors:
+            return errors
+
+        # one BLAS thread from before the first share starts until the last one ends: the
+        # count is shared by every thread in NumPy's OpenBLAS (see the module docstring)
+        for error in on_one_blas_thread(run_all):
             if error is not None:
                 raise error
     finally:

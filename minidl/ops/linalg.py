@@ -39,8 +39,10 @@ def dispatch_matmul(a, b):
                 and a.dtype == b.dtype and a.dtype.kind == "f" and kernels.numba_enabled()):
             return kernels.numba_kernels("matmul_numba").gemm_serial(
                 np.ascontiguousarray(a), np.ascontiguousarray(b))
-        if (a.ndim == 2 and b.ndim == 2 and threads.get_num_threads() > 1
-                and BLAS_SERIAL_MIN < a.shape[0] * a.shape[1] * b.shape[1] < BLAS_THREADS_MIN):
+        # (a.size * b.shape[-1] is M*N*K for 2-D operands; tested first, it sends the
+        # small products on after one product and comparison)
+        if (BLAS_SERIAL_MIN < a.size * b.shape[-1] < BLAS_THREADS_MIN and a.ndim == 2
+                and b.ndim == 2 and threads.get_num_threads() > 1):
             return threads.on_one_blas_thread(np.matmul, a, b)
         return a @ b
     return reference.matmul(a, b)

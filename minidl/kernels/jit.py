@@ -16,6 +16,8 @@ import types
 import numba
 from numba import njit
 
+from .threads import note_parallel_work
+
 
 def kernel(fn=None, *, parallel: bool = False, fastmath: bool = False):
     """`numba.njit` with minidl's shared options; usable bare (`@kernel`) or with arguments."""
@@ -46,5 +48,9 @@ def _renamed(fn, suffix: str):
 
 def pick(compiled: tuple, size: int, parallel_min: int):
     """The parallel twin for `size` elements at or above `parallel_min` when Numba has more
-    than one thread, else the serial one."""
-    return compiled[0] if size >= parallel_min and numba.get_num_threads() > 1 else compiled[1]
+    than one thread (noted in kernels.threads, for the matmul dispatch), else the serial
+    one."""
+    if size >= parallel_min and numba.get_num_threads() > 1:
+        note_parallel_work()
+        return compiled[0]
+    return compiled[1]

@@ -27,6 +27,7 @@ import functools
 import os
 import queue
 import threading
+import time
 
 import numpy as np
 
@@ -75,6 +76,7 @@ class _State:
         self.pool = None
         self.lock = threading.Lock()          # guards `pool` and `threads`
         self.busy = threading.Lock()          # held while the pool runs one batch of shares
+        self.parallel_at = -1e9               # time.monotonic() of the last parallel work
 
 
 _state = _State()
@@ -127,6 +129,22 @@ def _single_threaded_blas() -> None:
     blas_local = _blas()[0]
     if blas_local is not None:
         blas_local(1)
+
+
+# How long after minidl's own parallel work (a batch split, a parallel Numba kernel) more of
+# it is expected: a training loop runs its steps milliseconds apart. OpenBLAS's idle
+# threads poll for about 0.1 s after a threaded product, on the cores that work needs.
+PARALLEL_WINDOW = 1.0        # seconds
+
+
+def note_parallel_work() -> None:
+    """Record that minidl's own threads are running in parallel now."""
+    _state.parallel_at = time.monotonic()
+
+
+def parallel_work_recent() -> bool:
+    """True when minidl's own threads ran in parallel within PARALLEL_WINDOW seconds."""
+    return time.monotonic() - _state.parallel_at < PARALLEL_WINDOW
 
 
 def on_one_blas_thread(fn, *args):
@@ -208,6 +226,7 @@ def run_chunks(fn, chunks: list) -> None:
             fn(*chunk)
         return
     try:
+        note_parallel_work()
         pool = _pool(len(chunks) - 1)
 
         def run_all() -> list:

@@ -13,22 +13,27 @@ from .shape import transpose, unsqueeze, squeeze
 # to the serial Numba GEMM (8^3: about 1.1 us against 1.5 us).
 NUMBA_GEMM_MAX = 8 * 8 * 8          # M*N*K at or below which the Numba GEMM runs
 
-# With several threads, OpenBLAS threads a product above BLAS_SERIAL_MIN multiply-adds (its
-# own threshold), and its idle threads then spin for up to about 0.1 s, on the cores that
-# minidl's convolution shares and Numba's loops need next: the three 12.8M products of the
-# SimpleCNN's first Linear layer cost its two-thread step 3-8 ms that way (14.0-20.0 ms
-# against 10.6-11.7 with them on one thread; benchmarks/NOTES.md), while two threads saved
-# each of them 10-15% (about 30 us). Products between the two bounds therefore run on one
-# BLAS thread. Isolated, two threads gain 10-15% anywhere from 2^19 to 2^27 multiply-adds
-# and about 2x at 1024^3; the upper bound is set at 256^3, the size from which the matmul
-# benchmark times BLAS's own threading.
-BLAS_SERIAL_MIN = 1 << 18
+# With several threads, OpenBLAS threads a product from about 10^6 multiply-adds (0.3.31:
+# 917 504 ran on one thread, 1 040 384 on two), and its idle threads then poll for up to
+# about 0.1 s on the cores that minidl's convolution shares and Numba's loops need next.
+# The three 12.8M products of the SimpleCNN's first Linear layer cost its two-thread step
+# 3-8 ms that way (14.0-20.0 ms, against 10.6-11.7 with them on one thread), while two
+# threads save each of them 20-30% (about 40 us) when nothing else runs (benchmarks/
+# NOTES.md, fifth round). So while minidl's own threads are at work in parallel
+# (threads.parallel_work_recent: a batch split or a parallel Numba kernel within the last
+# second), products between the two bounds run on one BLAS thread; otherwise, as in the
+# MLP's step, BLAS threads them. The upper bound is a judgement, not a measured crossover:
+# two threads save 25-40% of any product from 10^6 multiply-adds up when nothing else
+# runs; 256^3, the size from which the matmul benchmark times BLAS's own threading, keeps
+# them.
+BLAS_SERIAL_MIN = 917_504
 BLAS_THREADS_MIN = 1 << 24
 
 
 def dispatch_matmul(a, b):
     """a @ b on arrays by the faster of BLAS and the serial Numba GEMM for this size, and
-    mid-size products on one BLAS thread (BLAS_SERIAL_MIN, BLAS_THREADS_MIN).
+    mid-size products on one BLAS thread while minidl's threads are busy (BLAS_SERIAL_MIN,
+    BLAS_THREADS_MIN).
 
     The test order keeps the common case cheap: two NumPy arrays whose left operand has
     more than NUMBA_GEMM_MAX elements go to np.matmul (BLAS) after a few tests.
@@ -42,7 +47,8 @@ def dispatch_matmul(a, b):
         # (a.size * b.shape[-1] is M*N*K for 2-D operands; tested first, it sends the
         # small products on after one product and comparison)
         if (BLAS_SERIAL_MIN < a.size * b.shape[-1] < BLAS_THREADS_MIN and a.ndim == 2
-                and b.ndim == 2 and threads.get_num_threads() > 1):
+                and b.ndim == 2 and threads.get_num_threads() > 1
+                and threads.parallel_work_recent()):
             return threads.on_one_blas_thread(np.matmul, a, b)
         return a @ b
     return reference.matmul(a, b)

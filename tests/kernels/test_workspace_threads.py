@@ -142,10 +142,11 @@ def test_a_split_runs_blas_on_one_thread_until_its_last_share_ends(monkeypatch):
         blas_local(previous)
 
 
-def test_mid_size_products_run_on_one_blas_thread(monkeypatch):
+def test_mid_size_products_run_on_one_blas_thread_while_minidl_runs_in_parallel(monkeypatch):
     """Between BLAS_SERIAL_MIN and BLAS_THREADS_MIN multiply-adds a product runs with
-    BLAS held at one thread when minidl runs on several (its idle threads would spin on
-    the cores the next kernels need), and the count is given back; not otherwise."""
+    BLAS held at one thread when minidl runs on several and its own threads ran in parallel
+    lately (BLAS's idle threads would poll on the cores they need), and the count is given
+    back; not otherwise."""
     from minidl.ops import linalg
     calls = []
 
@@ -157,16 +158,37 @@ def test_mid_size_products_run_on_one_blas_thread(monkeypatch):
     mid = rng.random((128, 784), dtype=np.float32), rng.random((784, 128), dtype=np.float32)
     assert linalg.BLAS_SERIAL_MIN < 128 * 784 * 128 < linalg.BLAS_THREADS_MIN
     monkeypatch.setattr(threads._state, "threads", 2)
+    monkeypatch.setattr(threads._state, "parallel_at", -1e9)
+    linalg.dispatch_matmul(*mid)              # nothing ran in parallel: BLAS threads it
+    assert calls == []
+    threads.run_chunks(lambda start, stop: None, [(0, 1), (1, 2)])     # a batch split
+    calls.clear()
     np.testing.assert_array_equal(linalg.dispatch_matmul(*mid), mid[0] @ mid[1])
     assert calls == [1, 7]
     calls.clear()
-    small = rng.random((64, 64), dtype=np.float32)            # 2^18: BLAS stays serial
+    small = rng.random((96, 96), dtype=np.float32)            # 96^3: BLAS stays serial
     big = rng.random((256, 256), dtype=np.float32)            # 2^24: BLAS's threads pay
     for a in (small, big):
         np.testing.assert_array_equal(linalg.dispatch_matmul(a, a), a @ a)
     monkeypatch.setattr(threads._state, "threads", 1)
     linalg.dispatch_matmul(*mid)
     assert calls == []
+    monkeypatch.setattr(threads._state, "threads", 2)
+    monkeypatch.setattr(threads._state, "parallel_at",
+                        threads.time.monotonic() - threads.PARALLEL_WINDOW - 0.1)
+    linalg.dispatch_matmul(*mid)              # the last parallel work is too long ago
+    assert calls == []
+
+
+def test_a_parallel_numba_kernel_is_noted_as_parallel_work(monkeypatch):
+    pytest.importorskip("numba")
+    from minidl.kernels import jit
+    monkeypatch.setattr(threads._state, "parallel_at", -1e9)
+    monkeypatch.setattr(jit.numba, "get_num_threads", lambda: 2)
+    assert jit.pick(("parallel", "serial"), 10, 100) == "serial"
+    assert not threads.parallel_work_recent()
+    assert jit.pick(("parallel", "serial"), 100, 100) == "parallel"
+    assert threads.parallel_work_recent()
 
 
 def test_set_num_threads_follows_torch():

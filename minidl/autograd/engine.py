@@ -14,7 +14,6 @@ import numpy as np
 from .function import Function, _check_finite
 from .grad_mode import STATE
 from .. import tensor as _tensor
-from ..backend import get_array_module
 
 
 class AccumulateGrad(Function):
@@ -211,23 +210,22 @@ def _unshared(grad) -> bool:
 
 
 def _accumulate(leaf, grad, create_graph):
-    """leaf.grad += grad, as PyTorch's AccumulateGrad: an array of its own the first time
-    (the gradient itself when nothing else holds it, else a copy), then added in place, so
-    `.grad` stays the same Tensor and one held earlier sees the sum; a new graph if asked
-    (create_graph), and a new array where the old one cannot take the sum (read-only, or
-    of another shape, dtype or array type)."""
+    """leaf.grad += grad: an array of its own the first time (the gradient itself when
+    nothing else holds it, else a copy; under create_graph a clone, as PyTorch's), a graph
+    if asked.
+
+    Later gradients are added into a new array. PyTorch adds them in place outside
+    create_graph, and raises if a graph saved the old .grad (its version counter); minidl
+    keeps no version counters, and an in-place sum would change such a saved .grad
+    silently (a gradient penalty through x.grad came out wrong that way). So a .grad held
+    from an earlier backward keeps its value here, where PyTorch's would see the sum."""
     if create_graph:
-        leaf.grad = grad if leaf.grad is None else leaf.grad + grad
+        leaf.grad = grad.clone() if leaf.grad is None else leaf.grad + grad
     elif leaf.grad is None:
         data = grad.data if _unshared(grad) else grad.data.copy()
         leaf.grad = _tensor.Tensor._wrap(data, False, None, 0)
     else:
-        old, new = leaf.grad.data, grad.data
-        if (type(old) is type(new) and old.shape == new.shape and old.dtype == new.dtype
-                and getattr(old.flags, "writeable", True)):
-            get_array_module(old).add(old, new, out=old)
-        else:
-            leaf.grad = _tensor.Tensor._wrap(old + new, False, None, 0)
+        leaf.grad = _tensor.Tensor._wrap(leaf.grad.data + grad.data, False, None, 0)
 
 
 def _root_grads(outputs, grad_outputs, op):

@@ -17,28 +17,43 @@ def test_leaf_gradients_accumulate_across_backward_calls():
     np.testing.assert_allclose(x.grad.numpy(), [2 + 3, 4 + 3])
 
 
-def test_accumulation_is_in_place_as_in_pytorch():
-    # PyTorch's AccumulateGrad adds in place outside create_graph: a .grad held from an
-    # earlier backward is the same tensor and sees the sum
+def test_a_later_backward_never_changes_a_gradient_something_else_holds():
+    # a graph that saved x.grad (a gradient penalty) still sees the value it saved; PyTorch
+    # raises here (version counter), and an in-place sum gave 44, 168 silently
+    x, w = f64(1.0, 2.0), f64(3.0, 4.0)
+    (x * x * w).sum().backward(create_graph=True)            # x.grad = 2xw
+    penalty = (x.grad * x.grad).sum()
+    (x * 5).sum().backward()
+    w.grad = None
+    penalty.backward()
+    np.testing.assert_allclose(w.grad.numpy(), [24.0, 128.0])   # d/dw sum(4x^2w^2) = 8x^2w
+    # the penalty's own backward accumulates into the x.grad its graph saved
+    x, b = f64(1.0, 2.0), f64(0.5, 0.5)
+    ((x + b) ** 2).sum().backward(create_graph=True)          # x.grad = b.grad = 2(x+b)
+    ((x.grad ** 2).sum() + (b.grad ** 2).sum()).backward()
+    for t in (x, b):                                          # 2(x+b) + 16(x+b)
+        np.testing.assert_allclose(t.grad.detach().numpy(), [27.0, 45.0])
+    # a held .grad keeps its value, and the new one is the sum
     x = f64(1.0, 2.0)
     (x * 2).sum().backward()
     held = x.grad
     (x * 3).sum().backward()
-    assert x.grad is held
-    np.testing.assert_array_equal(held.numpy(), [5.0, 5.0])
-    # a gradient set by the user that cannot take the sum in place gets a new one
-    x.grad = minidl.tensor([1.0, 1.0], dtype=minidl.float64)
-    x.grad.data.flags.writeable = False
-    (x * 2).sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0])
-    # create_graph builds the sum as a new graph node instead
-    x.grad = None
-    (x * 2).sum().backward()
-    held = x.grad
-    (x * x).sum().backward(create_graph=True)
-    assert x.grad is not held and x.grad.grad_fn is not None
     np.testing.assert_array_equal(held.numpy(), [2.0, 2.0])
-    np.testing.assert_array_equal(x.grad.detach().numpy(), [4.0, 6.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [5.0, 5.0])
+
+
+def test_create_graph_gives_each_leaf_a_gradient_of_its_own():
+    # PyTorch clones the first gradient under create_graph: neither the caller's gradient
+    # nor another leaf's may be the same tensor, or zeroing one in place zeroes them all
+    x, w = f64(1.0, 2.0), f64(3.0, 4.0)
+    g = minidl.tensor([1.0, 1.0], dtype=minidl.float64)
+    (x + w).backward(g, create_graph=True)
+    assert x.grad is not g and w.grad is not g and x.grad is not w.grad
+    minidl.optim.SGD([x, w], lr=0.1).zero_grad(set_to_none=False)
+    np.testing.assert_array_equal(g.numpy(), [1.0, 1.0])
+    leaf = f64(1.0, 2.0)
+    leaf.backward(g, create_graph=True)
+    assert leaf.grad is not g
 
 
 def test_shared_input_gets_the_sum_of_both_paths():

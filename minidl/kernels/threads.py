@@ -11,12 +11,14 @@ GIL (`nogil`). On this project's 2-core machine a 64x16x28x28 forward went from 
 
 Despite its name, that "local" count is one variable for the whole process in the OpenBLAS
 that NumPy's wheels ship (0.3.31 here: a worker thread setting it to 1 made the main
-thread's 512^3 product take 2.6 ms instead of 1.2). So `run_chunks` sets it to 1 before the
-first share starts and gives the previous count back only after the last share has
-finished, and the workers set it again for each share (for a BLAS where it is per thread).
+thread's 512^3 product take 2.6 ms instead of 1.2). So `run_chunks` holds it at 1 from before the
+first share starts until the last one has finished (`on_one_blas_thread`, whose callers in
+several threads share one hold), and the workers set it again for each share (for a BLAS
+where it is per thread).
 
-Without a BLAS whose per-thread count can be set (another BLAS, or an older OpenBLAS) the
-batch is not split, so that two multi-threaded BLAS calls never fight over the cores.
+Without a BLAS whose count can be set and read back this way (another BLAS, or an older
+OpenBLAS) the batch is not split, so that two multi-threaded BLAS calls never fight over
+the cores.
 
 `set_num_threads(n)` is the one knob, as `torch.set_num_threads`: it sets this pool, the
 Numba kernels' threads and the BLAS library's own threads.
@@ -47,9 +49,10 @@ def _default_threads() -> int:
 
 @functools.cache
 def _blas() -> tuple:
-    """(set this thread's BLAS threads, set BLAS's global threads) from NumPy's own OpenBLAS
+    """(openblas_set_num_threads_local, openblas_set_num_threads) from NumPy's own OpenBLAS
     (the library its wheels ship); either is None where not found. Looked up on first use,
-    not at import."""
+    not at import. Both set one count for the whole process in the OpenBLAS 0.3.31 wheels
+    (module docstring); the first returns the count it replaces."""
     import ctypes
     import glob
     base = os.path.dirname(np.__file__)
@@ -77,6 +80,9 @@ class _State:
         self.lock = threading.Lock()          # guards `pool` and `threads`
         self.busy = threading.Lock()          # held while the pool runs one batch of shares
         self.parallel_at = -1e9               # time.monotonic() of the last parallel work
+        self.blas_lock = threading.Lock()     # guards the hold on BLAS's count (below)
+        self.blas_holders = 0                 # callers inside on_one_blas_thread
+        self.blas_previous = None             # the count the last of them gives back
 
 
 _state = _State()
@@ -98,8 +104,11 @@ def set_num_threads(n: int) -> None:
             _state.pool.shutdown()
             _state.pool = None
     blas_global = _blas()[1]
-    if blas_global is not None:
-        blas_global(n)
+    with _state.blas_lock:
+        if _state.blas_holders:              # the hold gives n back when it ends
+            _state.blas_previous = n
+        elif blas_global is not None:
+            blas_global(n)
     from . import _numba_threads
     _numba_threads(n)
 
@@ -121,7 +130,8 @@ def quiet_openmp() -> None:
 
 
 def can_split() -> bool:
-    """True when the BLAS's per-thread count can be set, so batches may be split."""
+    """True when BLAS's count can be set and read back (openblas_set_num_threads_local),
+    so batches may be split: the shares then call BLAS on one thread each."""
     return _blas()[0] is not None
 
 
@@ -148,15 +158,24 @@ def parallel_work_recent() -> bool:
 
 
 def on_one_blas_thread(fn, *args):
-    """fn(*args) with NumPy's BLAS held at one thread (the count given back after)."""
+    """fn(*args) with NumPy's BLAS held at one thread. The count is one for the whole
+    process (module docstring), so callers in several threads share one hold: the first
+    in sets the count to 1 and the last out gives it back. (Each giving back its own saved
+    count, two overlapping callers left BLAS on one thread for good.)"""
     blas_local = _blas()[0]
     if blas_local is None:
         return fn(*args)
-    previous = blas_local(1)
+    with _state.blas_lock:
+        if _state.blas_holders == 0:
+            _state.blas_previous = blas_local(1)
+        _state.blas_holders += 1
     try:
         return fn(*args)
     finally:
-        blas_local(previous)
+        with _state.blas_lock:
+            _state.blas_holders -= 1
+            if _state.blas_holders == 0:
+                blas_local(_state.blas_previous)
 
 
 def batch_chunks(n: int) -> list:

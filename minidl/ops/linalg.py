@@ -21,8 +21,9 @@ NUMBA_GEMM_MAX = 8 * 8 * 8          # M*N*K at or below which the Numba GEMM run
 # threads save each of them 20-30% (about 40 us) when nothing else runs (benchmarks/
 # NOTES.md, fifth round). So while minidl's own threads are at work in parallel
 # (threads.parallel_work_recent: a batch split or a parallel Numba kernel within the last
-# second), products between the two bounds run on one BLAS thread; otherwise, as in the
-# MLP's step, BLAS threads them. The upper bound is a judgement, not a measured crossover:
+# second), products between the two bounds run on one BLAS thread; otherwise (as in the
+# benchmark MLP's step, whose kernels are all below their parallel thresholds) BLAS
+# threads them. The upper bound is a judgement, not a measured crossover:
 # two threads save 25-40% of any product from 10^6 multiply-adds up when nothing else
 # runs; 256^3, the size from which the matmul benchmark times BLAS's own threading, keeps
 # them.
@@ -44,11 +45,9 @@ def dispatch_matmul(a, b):
                 and a.dtype == b.dtype and a.dtype.kind == "f" and kernels.numba_enabled()):
             return kernels.numba_kernels("matmul_numba").gemm_serial(
                 np.ascontiguousarray(a), np.ascontiguousarray(b))
-        # (a.size * b.shape[-1] is M*N*K for 2-D operands; tested first, it sends the
-        # small products on after one product and comparison)
-        if (BLAS_SERIAL_MIN < a.size * b.shape[-1] < BLAS_THREADS_MIN and a.ndim == 2
-                and b.ndim == 2 and threads.get_num_threads() > 1
-                and threads.parallel_work_recent()):
+        # (a.size * b.shape[1] is M*N*K for 2-D operands)
+        if (a.ndim == 2 == b.ndim and BLAS_SERIAL_MIN < a.size * b.shape[1] < BLAS_THREADS_MIN
+                and threads.get_num_threads() > 1 and threads.parallel_work_recent()):
             return threads.on_one_blas_thread(np.matmul, a, b)
         return a @ b
     return reference.matmul(a, b)

@@ -142,6 +142,54 @@ def test_a_split_runs_blas_on_one_thread_until_its_last_share_ends(monkeypatch):
         blas_local(previous)
 
 
+@pytest.mark.skipif(not threads.can_split(), reason="this BLAS's count cannot be set")
+def test_overlapping_holds_on_blas_give_the_count_back_once_and_keep_a_new_setting():
+    """Two threads' holds overlapping as A in, B in, A out, B out: the count comes back
+    (each giving back its own saved count left it at 1); set_num_threads during a hold
+    takes effect when the hold ends, not before."""
+    blas_local = threads._blas()[0]
+
+    def count():
+        n = blas_local(1)
+        blas_local(n)
+        return n
+
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+    seen = {}
+
+    def a():
+        a_in.set()
+        b_in.wait(5)                          # B is in: A leaves first
+
+    def b():
+        b_in.set()
+        a_out.wait(5)
+        seen["inside B after A left"] = count()
+
+    previous, before = blas_local(3), minidl.get_num_threads()
+    try:
+        thread_a = threading.Thread(target=threads.on_one_blas_thread, args=(a,))
+        thread_a.start()
+        a_in.wait(5)
+        thread_b = threading.Thread(target=threads.on_one_blas_thread, args=(b,))
+        thread_b.start()
+        thread_a.join()
+        a_out.set()
+        thread_b.join()
+        assert seen == {"inside B after A left": 1}
+        assert count() == 3
+
+        def set_four():
+            minidl.set_num_threads(4)
+            seen["inside, after set_num_threads(4)"] = count()
+        threads.on_one_blas_thread(set_four)
+        assert seen["inside, after set_num_threads(4)"] == 1
+        assert count() == 4
+    finally:
+        minidl.set_num_threads(before)
+        blas_local(previous)
+
+
 def test_mid_size_products_run_on_one_blas_thread_while_minidl_runs_in_parallel(monkeypatch):
     """Between BLAS_SERIAL_MIN and BLAS_THREADS_MIN multiply-adds a product runs with
     BLAS held at one thread when minidl runs on several and its own threads ran in parallel

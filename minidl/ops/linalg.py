@@ -32,21 +32,23 @@ BLAS_THREADS_MIN = 1 << 24
 
 
 def dispatch_matmul(a, b):
-    """a @ b on arrays by the faster of BLAS and the serial Numba GEMM for this size, and
-    mid-size products on one BLAS thread while minidl's threads are busy (BLAS_SERIAL_MIN,
-    BLAS_THREADS_MIN).
+    """a @ b on arrays of at least 2 dims, by the faster of BLAS and the serial Numba GEMM
+    for this size, and mid-size products on one BLAS thread while minidl's threads are busy
+    (BLAS_SERIAL_MIN, BLAS_THREADS_MIN).
 
     The test order keeps the common case cheap: two NumPy arrays whose left operand has
     more than NUMBA_GEMM_MAX elements go to np.matmul (BLAS) after a few tests.
     """
     if type(a) is np.ndarray and type(b) is np.ndarray:
-        if (a.size <= NUMBA_GEMM_MAX and a.ndim == 2 and b.ndim == 2
+        size = a.size
+        if (size <= NUMBA_GEMM_MAX and a.ndim == 2 and b.ndim == 2
                 and a.shape[0] * a.shape[1] * b.shape[1] <= NUMBA_GEMM_MAX
                 and a.dtype == b.dtype and a.dtype.kind == "f" and kernels.numba_enabled()):
             return kernels.numba_kernels("matmul_numba").gemm_serial(
                 np.ascontiguousarray(a), np.ascontiguousarray(b))
-        # (a.size * b.shape[1] is M*N*K for 2-D operands)
-        if (a.ndim == 2 == b.ndim and BLAS_SERIAL_MIN < a.size * b.shape[1] < BLAS_THREADS_MIN
+        # size * b.shape[-1] is M*N*K for 2-D operands: tested first, it lets the small
+        # products through after one multiply and one comparison
+        if (BLAS_SERIAL_MIN < size * b.shape[-1] < BLAS_THREADS_MIN and a.ndim == 2 == b.ndim
                 and threads.get_num_threads() > 1 and threads.parallel_work_recent()):
             return threads.on_one_blas_thread(np.matmul, a, b)
         return a @ b

@@ -30,6 +30,8 @@ NUMBA_GEMM_MAX = 8 * 8 * 8          # M*N*K at or below which the Numba GEMM run
 BLAS_SERIAL_MIN = 917_504
 BLAS_THREADS_MIN = 1 << 24
 
+_ndarray = np.ndarray        # one global lookup per test in the dispatch, not two
+
 
 def dispatch_matmul(a, b):
     """a @ b on arrays of at least 2 dims, by the faster of BLAS and the serial Numba GEMM
@@ -39,7 +41,7 @@ def dispatch_matmul(a, b):
     The test order keeps the common case cheap: two NumPy arrays whose left operand has
     more than NUMBA_GEMM_MAX elements go to np.matmul (BLAS) after a few tests.
     """
-    if type(a) is np.ndarray and type(b) is np.ndarray:
+    if type(a) is _ndarray and type(b) is _ndarray:
         size = a.size
         if (size <= NUMBA_GEMM_MAX and a.ndim == 2 and b.ndim == 2
                 and a.shape[0] * a.shape[1] * b.shape[1] <= NUMBA_GEMM_MAX

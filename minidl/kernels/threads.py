@@ -189,8 +189,11 @@ def batch_chunks(n: int) -> list:
 
 
 class _Pool:
-    """Worker threads that each take (fn, chunk) from an inbox of their own and answer on
-    one shared outbox. A queue in and a queue out is one thread round trip per share; the
+    """Worker threads that each take (fn, chunk, outbox) from an inbox of their own and
+    answer on the outbox of that run_chunks call. (With one outbox for every call, a call
+    interrupted while it waited, by Ctrl-C in a notebook, left its share's answer queued,
+    and the next call took that for its own and returned before its shares had run.) A
+    queue in and a queue out is one thread round trip per share; the
     concurrent.futures pool this replaces made several (a work queue, a future, a
     condition). On this project's VM a thread round trip costs 10-90 us, and run_chunks of
     a function that does nothing took 91-95 us with that pool against 11-17 us with this
@@ -198,7 +201,6 @@ class _Pool:
 
     def __init__(self, workers: int):
         self.inboxes = [queue.SimpleQueue() for _ in range(workers)]
-        self.outbox = queue.SimpleQueue()
         for k, inbox in enumerate(self.inboxes):
             threading.Thread(target=self._work, args=(inbox,), daemon=True,
                              name=f"minidl-kernel-{k}").start()
@@ -208,7 +210,7 @@ class _Pool:
             task = inbox.get()
             if task is None:
                 return
-            fn, chunk = task
+            fn, chunk, outbox = task
             try:
                 # run_chunks has set the count where one serves every thread; this sets
                 # it where each thread has its own. (Set once at start-up, it could land
@@ -216,9 +218,9 @@ class _Pool:
                 # thread's BLAS then stayed on one thread for good.)
                 _single_threaded_blas()
                 fn(*chunk)
-                self.outbox.put(None)
+                outbox.put(None)
             except BaseException as exc:        # handed to run_chunks, which re-raises it
-                self.outbox.put(exc)
+                outbox.put(exc)
 
     def shutdown(self) -> None:
         for inbox in self.inboxes:
@@ -249,12 +251,13 @@ def run_chunks(fn, chunks: list) -> None:
         pool = _pool(len(chunks) - 1)
 
         def run_all() -> list:
+            outbox = queue.SimpleQueue()
             for inbox, chunk in zip(pool.inboxes, chunks[1:]):
-                inbox.put((fn, chunk))
+                inbox.put((fn, chunk, outbox))
             try:
                 fn(*chunks[0])               # this thread takes the first chunk itself
             finally:
-                errors = [pool.outbox.get() for _ in chunks[1:]]
+                errors = [outbox.get() for _ in chunks[1:]]
             return errors
 
         # one BLAS thread from before the first share starts until the last one ends: the

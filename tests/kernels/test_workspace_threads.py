@@ -239,6 +239,41 @@ def test_a_parallel_numba_kernel_is_noted_as_parallel_work(monkeypatch):
     assert threads.parallel_work_recent()
 
 
+def test_a_call_interrupted_while_it_waits_leaves_nothing_for_the_next_one(monkeypatch):
+    """Ctrl-C while run_chunks waits for the pool: the interrupted share's answer, when it
+    comes, must not end the next call before that call's own shares have run."""
+    import signal
+    import time
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signals reach only the main thread")
+    monkeypatch.setattr(threads._state, "threads", 2)
+    main_id = threading.main_thread().ident
+    first_done, release = threading.Event(), threading.Event()
+
+    def interrupted(start, stop):
+        if start == 0:
+            first_done.set()
+        else:                                 # once the caller waits for this share,
+            first_done.wait(5)
+            time.sleep(0.05)
+            signal.pthread_kill(main_id, signal.SIGINT)     # the share interrupts it
+            release.wait(5)                   # and is still running after it
+
+    with pytest.raises(KeyboardInterrupt):
+        threads.run_chunks(interrupted, [(0, 1), (1, 2)])
+    release.set()
+    time.sleep(0.05)                          # its answer is in by now
+    done = []
+
+    def slow(start, stop):
+        if start == 1:
+            time.sleep(0.1)
+            done.append(stop)
+
+    threads.run_chunks(slow, [(0, 1), (1, 2)])
+    assert done == [2]                        # returned only once its own share ran
+
+
 def test_set_num_threads_follows_torch():
     before = minidl.get_num_threads()
     try:

@@ -11,10 +11,10 @@ GIL (`nogil`). On this project's 2-core machine a 64x16x28x28 forward went from 
 
 Despite its name, that "local" count is one variable for the whole process in the OpenBLAS
 that NumPy's wheels ship (0.3.31 here: a worker thread setting it to 1 made the main
-thread's 512^3 product take 2.6 ms instead of 1.2). So `run_chunks` holds it at 1 from before the
-first share starts until the last one has finished (`on_one_blas_thread`, whose callers in
-several threads share one hold), and the workers set it again for each share (for a BLAS
-where it is per thread).
+thread's 512^3 product take 2.6 ms instead of 1.2). So `run_chunks` holds it at 1 from
+before the first share starts until the last one has finished (`on_one_blas_thread`,
+whose callers in several threads share one hold), and the workers set it again for each
+share while that hold lasts (for a BLAS where it is per thread).
 
 Without a BLAS whose count can be set and read back this way (another BLAS, or an older
 OpenBLAS) the batch is not split, so that two multi-threaded BLAS calls never fight over
@@ -192,12 +192,13 @@ class _Pool:
     """Worker threads that each take (fn, chunk, outbox) from an inbox of their own and
     answer on the outbox of that run_chunks call. (With one outbox for every call, a call
     interrupted while it waited, by Ctrl-C in a notebook, left its share's answer queued,
-    and the next call took that for its own and returned before its shares had run.) A
-    queue in and a queue out is one thread round trip per share; the
-    concurrent.futures pool this replaces made several (a work queue, a future, a
-    condition). On this project's VM a thread round trip costs 10-90 us, and run_chunks of
-    a function that does nothing took 91-95 us with that pool against 11-17 us with this
-    one, interleaved in one process (benchmarks/NOTES.md)."""
+    and the next call took that for its own and returned before its shares had run.)
+
+    A queue in and a queue out is one thread round trip per share; the concurrent.futures
+    pool this replaces made several (a work queue, a future, a condition). On this
+    project's VM a thread round trip costs 10-90 us, and run_chunks of a function that does
+    nothing took 91-95 us with that pool against 11-17 us with this one, interleaved in one
+    process (benchmarks/NOTES.md)."""
 
     def __init__(self, workers: int):
         self.inboxes = [queue.SimpleQueue() for _ in range(workers)]
@@ -212,11 +213,14 @@ class _Pool:
                 return
             fn, chunk, outbox = task
             try:
-                # run_chunks has set the count where one serves every thread; this sets
-                # it where each thread has its own. (Set once at start-up, it could land
-                # after run_chunks had given the shared count back, and the main
-                # thread's BLAS then stayed on one thread for good.)
-                _single_threaded_blas()
+                # run_chunks holds the count at 1 where one serves every thread; this sets
+                # it where each thread has its own. Only while that hold lasts: set after
+                # the count was given back (once at start-up, as before, or by a late share
+                # of a call interrupted by Ctrl-C), it left the main thread's BLAS on one
+                # thread for good.
+                with _state.blas_lock:
+                    if _state.blas_holders:
+                        _single_threaded_blas()
                 fn(*chunk)
                 outbox.put(None)
             except BaseException as exc:        # handed to run_chunks, which re-raises it

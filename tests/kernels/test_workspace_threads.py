@@ -247,6 +247,9 @@ def test_a_call_interrupted_while_it_waits_leaves_nothing_for_the_next_one(monke
     if threading.current_thread() is not threading.main_thread():
         pytest.skip("signals reach only the main thread")
     monkeypatch.setattr(threads._state, "threads", 2)
+    if threads.can_split():
+        before = threads._blas()[0](1)
+        threads._blas()[0](before)
     main_id = threading.main_thread().ident
     first_done, release = threading.Event(), threading.Event()
 
@@ -272,6 +275,12 @@ def test_a_call_interrupted_while_it_waits_leaves_nothing_for_the_next_one(monke
 
     threads.run_chunks(slow, [(0, 1), (1, 2)])
     assert done == [2]                        # returned only once its own share ran
+    if threads.can_split():                   # and BLAS's count was given back each time
+        assert threads._state.blas_holders == 0
+        blas_local = threads._blas()[0]
+        count = blas_local(1)
+        blas_local(count)
+        assert count == before
 
 
 def test_set_num_threads_follows_torch():

@@ -231,13 +231,18 @@ class _Pool:
             inbox.put(None)
 
 
-def _pool(workers: int) -> _Pool:
+def _hand_out(fn, chunks: list, outbox) -> None:
+    """Put each chunk in a pool thread's inbox, the pool made or grown as needed. Under
+    `_state.lock`, so that set_num_threads cannot shut the pool down in between: its
+    sentinels would land before the tasks, the threads would exit without running them,
+    and run_chunks would wait for their answers for ever."""
     with _state.lock:
-        if _state.pool is None or len(_state.pool.inboxes) < workers:
+        if _state.pool is None or len(_state.pool.inboxes) < len(chunks):
             if _state.pool is not None:
                 _state.pool.shutdown()
-            _state.pool = _Pool(workers)
-        return _state.pool
+            _state.pool = _Pool(len(chunks))
+        for inbox, chunk in zip(_state.pool.inboxes, chunks):
+            inbox.put((fn, chunk, outbox))
 
 
 def run_chunks(fn, chunks: list) -> None:
@@ -252,12 +257,10 @@ def run_chunks(fn, chunks: list) -> None:
         return
     try:
         note_parallel_work()
-        pool = _pool(len(chunks) - 1)
 
         def run_all() -> list:
             outbox = queue.SimpleQueue()
-            for inbox, chunk in zip(pool.inboxes, chunks[1:]):
-                inbox.put((fn, chunk, outbox))
+            _hand_out(fn, chunks[1:], outbox)
             try:
                 fn(*chunks[0])               # this thread takes the first chunk itself
             finally:

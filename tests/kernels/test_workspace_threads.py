@@ -283,6 +283,35 @@ def test_a_call_interrupted_while_it_waits_leaves_nothing_for_the_next_one(monke
         assert count == before
 
 
+def test_a_split_hands_out_its_tasks_under_the_pool_lock(monkeypatch):
+    """set_num_threads shuts the pool down under `_state.lock`. Landing between a split's
+    choice of pool and its tasks, its sentinels went first, the pool threads exited without
+    running them, and the split waited for ever (a helper's reproduction hung). So the
+    pool is chosen and every task handed out under that one lock."""
+    import queue
+    locked_at_put = []
+
+    class CheckedQueue(queue.SimpleQueue):
+        def put(self, item, *args, **kwargs):
+            if isinstance(item, tuple):       # a task, not a sentinel or an answer
+                locked_at_put.append(threads._state.lock.locked())
+            super().put(item, *args, **kwargs)
+
+    monkeypatch.setattr(threads._state, "threads", 3)
+    monkeypatch.setattr(threads.queue, "SimpleQueue", CheckedQueue)
+    with threads._state.lock:                 # a fresh pool, with checked inboxes
+        if threads._state.pool is not None:
+            threads._state.pool.shutdown()
+            threads._state.pool = None
+    try:
+        threads.run_chunks(lambda start, stop: None, [(0, 1), (1, 2), (2, 3)])
+    finally:
+        with threads._state.lock:             # later tests get a pool of plain queues
+            threads._state.pool.shutdown()
+            threads._state.pool = None
+    assert locked_at_put == [True, True]
+
+
 def test_set_num_threads_follows_torch():
     before = minidl.get_num_threads()
     try:

@@ -23,10 +23,9 @@ NUMBA_GEMM_MAX = 8 * 8 * 8          # M*N*K at or below which the Numba GEMM run
 # (threads.parallel_work_recent: a batch split or a parallel Numba kernel within the last
 # second), products between the two bounds run on one BLAS thread; otherwise (as in the
 # benchmark MLP's step, whose kernels are all below their parallel thresholds) BLAS
-# threads them. The upper bound is a judgement, not a measured crossover:
-# two threads save 25-40% of any product from 10^6 multiply-adds up when nothing else
-# runs; 256^3, the size from which the matmul benchmark times BLAS's own threading, keeps
-# them.
+# threads them. The upper bound is a judgement, not a measured crossover: two threads save
+# 25-40% of any product from 10^6 multiply-adds up when nothing else runs; 256^3, the size
+# from which the matmul benchmark times BLAS's own threading, keeps them.
 BLAS_SERIAL_MIN = 917_504
 BLAS_THREADS_MIN = 1 << 24
 

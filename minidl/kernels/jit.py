@@ -19,8 +19,9 @@ from numba import njit
 from .threads import note_parallel_work
 
 
-def kernel(fn=None, *, parallel: bool = False, fastmath: bool = False):
-    """`numba.njit` with minidl's shared options; usable bare (`@kernel`) or with arguments."""
+def kernel(fn=None, *, parallel: bool = False, fastmath=False):
+    """`numba.njit` with minidl's shared options; usable bare (`@kernel`) or with arguments.
+    `fastmath` is True (every LLVM fast-math flag) or a set of them, as Numba takes it."""
     options = dict(cache=True, error_model="numpy", nogil=True, parallel=parallel,
                    fastmath=fastmath)
     return njit(**options)(fn) if fn is not None else njit(**options)

@@ -354,6 +354,13 @@ def avg_pool2d_backward(grad_y, x_shape: tuple, kernel_size: tuple, stride: tupl
     return xp.ascontiguousarray(grad_pad[:, :, ph:ph + H, pw:pw + W])
 
 
+# ---- sums ----
+def reduce_sum(x, dims: tuple, keepdim: bool):
+    """x summed over the axes `dims` (torch.sum's dims, already normalised), keepdim as in
+    PyTorch; a sum over every axis is a 0-d array, not a NumPy scalar."""
+    return get_array_module(x).asarray(x.sum(axis=dims, keepdims=keepdim))
+
+
 # ---- activations ----
 def relu_forward(x):
     """y = max(x, 0), NaN passing through (np.maximum's rule)."""

@@ -12,12 +12,17 @@ from collections import namedtuple
 
 import numpy as np
 
+from .. import kernels
 from ..autograd.function import ArrayFunction
+from ..kernels import reference
 from ..backend import get_array_module
 from .. import tensor as _tensor
 from .broadcast import broadcast_to
 from .dims import normalize_dim, normalize_dims
 from .elementwise import clone, floating
+
+# elements: a smaller sum stays on NumPy, for which the kernel lookup costs more than it saves
+SUM_KERNEL_MIN = 1 << 16
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
@@ -38,7 +43,8 @@ class SumFn(ArrayFunction):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
         ctx.in_shape, ctx.dims = x.shape, dims
-        return x.sum(axis=dims, keepdims=keepdim)
+        sums = kernels.for_array(x, "reduce_numba") if x.size >= SUM_KERNEL_MIN else reference
+        return sums.reduce_sum(x, dims, keepdim)
 
     @staticmethod
     def backward(ctx, grad_out):

@@ -19,6 +19,7 @@ mm = pytest.importorskip("minidl.kernels.matmul_numba")
 act = pytest.importorskip("minidl.kernels.activation_numba")
 loss = pytest.importorskip("minidl.kernels.loss_numba")
 optim = pytest.importorskip("minidl.kernels.optim_numba")
+red = pytest.importorskip("minidl.kernels.reduce_numba")
 from minidl.kernels import threads  # noqa: E402
 
 TOL = {np.float32: dict(rtol=2e-5, atol=2e-5), np.float64: dict(rtol=1e-11, atol=1e-11)}
@@ -111,6 +112,7 @@ def twin(request, monkeypatch):
     monkeypatch.setattr(pool, "PARALLEL_MIN", threshold)
     monkeypatch.setattr(act, "PARALLEL_MIN", threshold)
     monkeypatch.setattr(optim, "PARALLEL_MIN", threshold)
+    monkeypatch.setattr(red, "PARALLEL_MIN", threshold)
     monkeypatch.setattr(threads._state, "threads", 3 if parallel else 1)
     return request.param
 
@@ -225,6 +227,72 @@ def test_relu_kernels_are_bitwise_their_numpy_twins(size, dtype):
         shaped = act.relu_backward(g.reshape(1, -1), y.reshape(1, -1)[:, ::-1])   # strided
         np.testing.assert_array_equal(shaped, ref.relu_backward(g.reshape(1, -1),
                                                                 y.reshape(1, -1)[:, ::-1]))
+
+
+SUM_CASES = [  # (shape, dims): the kernel's two sums, with and without a short last block
+    ((70001,), (0,)),
+    ((3, 4096), (0, 1)),
+    ((2, 3, 4, 5), (0, 1, 2, 3)),
+    ((2, 3, 64), (0, 2)),
+    ((5, 3, 10, 7), (0, 2, 3)),
+    ((2, 3, 4, 4, 4), (0, 2, 3, 4)),
+    ((64, 16, 28, 28), (0, 2, 3)),
+]
+
+
+@pytest.mark.parametrize("keepdim", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape,dims", SUM_CASES)
+def test_sum_kernel_is_the_exact_sum_rounded_once(shape, dims, dtype, keepdim):
+    # float64 accumulation of at most 10^6 terms in [0, 1): an error far under float32's
+    # last bit, so a float32 sum is the exact sum rounded once (NumPy's pairwise float32 sum
+    # is 3 ulps off on the largest case)
+    x = np.random.default_rng(len(shape)).random(shape).astype(dtype)
+    got = red.reduce_sum(x, dims, keepdim)
+    want = ref.reduce_sum(x, dims, keepdim)
+    assert got.shape == want.shape and got.dtype == want.dtype == dtype
+    exact = x.astype(np.float64).sum(axis=dims, keepdims=keepdim)
+    if dtype == np.float32:
+        np.testing.assert_array_max_ulp(got, exact.astype(np.float32), maxulp=1)
+    else:
+        np.testing.assert_allclose(got, exact, rtol=1e-13)
+
+
+def test_sum_kernel_gives_the_same_bits_on_one_thread_and_many(monkeypatch):
+    x = np.random.default_rng(1).standard_normal((6, 5, 300)).astype(np.float32)
+    results = []
+    for threshold in (1 << 62, 0):
+        monkeypatch.setattr(red, "PARALLEL_MIN", threshold)
+        results.append([red.reduce_sum(x, dims, False).tobytes() for dims in [(0, 1, 2),
+                                                                                (0, 2)]])
+    assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("dims", [(0, 1, 2), (0, 2)])
+def test_sum_kernel_propagates_inf_and_nan(dims):
+    x = np.ones((4, 3, 100))
+    x[1, 0, 5] = np.inf
+    x[2, 1, 7] = np.nan
+    x[0, 2, 1], x[3, 2, 9] = np.inf, -np.inf
+    with np.errstate(invalid="ignore"):             # inf - inf: NumPy warns, the kernel not
+        np.testing.assert_array_equal(red.reduce_sum(x, dims, False),
+                                      ref.reduce_sum(x, dims, False))
+
+
+@pytest.mark.parametrize("x,dims", [
+    (np.ones((4, 200)), (1,)),                                   # another dim
+    (np.ones((4, 3, 200))[:, :, ::2], (0, 2)),                    # strided
+    (np.ones((4, 3, 200), np.int32), (0, 2)),                     # integer
+    (np.ones((4, 3, 5)), (0, 2)),                                 # rows too short to pay
+])
+def test_other_sums_go_to_the_numpy_twin(monkeypatch, x, dims):
+    spy = []
+    real = ref.reduce_sum
+    monkeypatch.setattr(red.reference, "reduce_sum", lambda *a: spy.append(a) or real(*a))
+    got = red.reduce_sum(x, dims, False)
+    assert len(spy) == 1
+    np.testing.assert_array_equal(got, x.sum(axis=dims))
+    assert got.dtype == x.sum(axis=dims).dtype
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -269,3 +269,26 @@ def test_reductions_over_non_empty_dims_of_an_empty_tensor():
     assert x.grad.shape == (0, 3)
     with pytest.raises(IndexError, match="amax.*non-zero size"):
         x.amax(0)
+
+
+@given(st.data())
+def test_sum_through_the_numba_kernel(data):
+    # the kernel's two sums (every dim; every dim but the second) on small shapes, with the
+    # thresholds lowered so that it runs: forward vs NumPy, first and second gradients
+    red = pytest.importorskip("minidl.kernels.reduce_numba")
+    from minidl.ops import reduction
+    shape = data.draw(shapes(min_dims=1))
+    ndim = len(shape)
+    dim = data.draw(st.sampled_from([None, tuple(range(ndim))]
+                                    + ([(0, *range(2, ndim))] if ndim >= 3 else [])), label="dim")
+    keepdim = data.draw(st.booleans(), label="keepdim")
+    calls = []
+    real = red.reduce_sum
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(reduction, "SUM_KERNEL_MIN", 0)
+        patch.setattr(red, "ROW_MIN", 1)
+        patch.setattr(red, "BLOCK", 3)              # a short last block for most shapes
+        patch.setattr(red, "reduce_sum", lambda *a: calls.append(a) or real(*a))
+        check_op(lambda x: x.sum(dim, keepdim), [shape],
+                 reference=lambda x: x.sum(axis=dim, keepdims=keepdim))
+    assert calls, "the sum did not reach the Numba kernel"

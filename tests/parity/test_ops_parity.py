@@ -334,3 +334,29 @@ def test_zero_dim_results_are_zero_dim_arrays_like_pytorchs(make):
     assert ours.shape == tuple(theirs.shape) == ()
     assert isinstance(ours.data, np.ndarray) and ours.data.ndim == 0
     assert ours.dtype.name == str(theirs.dtype).replace("torch.", "")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_large_sums_and_a_conv_bias_gradient_match_torch(dtype):
+    # above ops.reduction.SUM_KERNEL_MIN: these sums run the Numba kernel when it is on
+    rng = np.random.default_rng(3)
+    x_np = rng.random((8, 32, 28, 28)).astype(dtype)
+    g_np = rng.standard_normal((8, 32, 28, 28)).astype(dtype)
+    w_np = rng.standard_normal((32, 16, 3, 3)).astype(dtype)
+    u_np = rng.standard_normal((8, 16, 28, 28)).astype(dtype)
+    results = {}
+    for lib in (minidl, torch):
+        x = lib.tensor(x_np)
+        b = lib.zeros(32, dtype=getattr(lib, dtype), requires_grad=True)
+        y = functional(lib).conv2d(lib.tensor(u_np), lib.tensor(w_np), b, padding=1)
+        y.backward(lib.tensor(g_np))
+        results[lib] = [x.sum(), x.sum((0, 2, 3)), x.mean((0, 2, 3), keepdim=True), b.grad]
+    # the bias gradient sums 6 272 values of about 1 in float32: PyTorch's (oneDNN's) is
+    # 2.5e-4 off the exact sum here, minidl's (accumulated in float64) 6e-6
+    tol = dict(rtol=2e-6, atol=1e-3) if dtype == "float32" else dict(rtol=1e-12, atol=1e-9)
+    for ours, theirs in zip(results[minidl], results[torch]):
+        assert_close(ours, theirs, **tol)
+    if minidl.kernels.numba_enabled():                  # NumPy's own sum is 2.1e-5 off
+        exact = g_np.astype(np.float64).sum((0, 2, 3))
+        assert_close(results[minidl][-1], exact.astype(dtype), rtol=0,
+                     atol=1e-5 if dtype == "float32" else 1e-9)

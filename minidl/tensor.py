@@ -10,7 +10,7 @@ import weakref
 import numpy as np
 
 from . import backend
-from .autograd import engine
+from .autograd import engine, version
 from .autograd.grad_mode import STATE
 
 
@@ -98,6 +98,11 @@ class Tensor:
     @property
     def is_leaf(self) -> bool:
         return self.grad_fn is None
+
+    @property
+    def _version(self) -> int:
+        """In-place changes of this tensor's memory so far (autograd.version)."""
+        return version.version(self.data)
 
     @property
     def is_cuda(self) -> bool:
@@ -303,6 +308,7 @@ class Tensor:
             self._output_nr, self._requires_grad = result._output_nr, result._requires_grad
         else:
             self.data[...] = result.data
+            version.bump(self.data)       # a graph that saved this array must not use it
         return self
 
     def zero_(self) -> "Tensor":

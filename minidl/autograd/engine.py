@@ -11,6 +11,7 @@ import weakref
 
 import numpy as np
 
+from . import version
 from .function import Function, _check_finite
 from .grad_mode import STATE
 from .. import tensor as _tensor
@@ -146,7 +147,7 @@ def _run(roots, root_grads, retain_graph, create_graph, targets=None):
             if not retain_graph:           # free what backward needed, once used
                 node._freed = True
                 if node._saved:
-                    node._saved = ()
+                    node._saved = node._saved_data = ()
                     node._outputs = None
     finally:
         STATE.enabled = prev_mode
@@ -210,22 +211,44 @@ def _unshared(grad) -> bool:
 
 
 def _accumulate(leaf, grad, create_graph):
-    """leaf.grad += grad: an array of its own the first time (the gradient itself when
-    nothing else holds it, else a copy; under create_graph a clone, as PyTorch's), a graph
-    if asked.
+    """leaf.grad += grad, as PyTorch's AccumulateGrad does it: the first gradient becomes
+    an array of the leaf's own (the gradient itself when nothing else holds it, else a
+    copy; under create_graph a clone); a later one is added in place, or under create_graph
+    into a new tensor that carries the graph.
 
-    Later gradients are added into a new array. PyTorch adds them in place outside
-    create_graph, and raises if a graph saved the old .grad (its version counter); minidl
-    keeps no version counters, and an in-place sum would change such a saved .grad
-    silently (a gradient penalty through x.grad came out wrong that way). So a .grad held
-    from an earlier backward keeps its value here, where PyTorch's would see the sum."""
+    Adding in place means a `.grad` held from an earlier backward sees the sum, as in
+    PyTorch, and that a graph which saved the old `.grad` (a gradient penalty) raises when
+    it backwards, as PyTorch's does: the add bumps the array's version
+    (autograd.version). A `.grad` whose array cannot be written (set by hand to a
+    broadcast view) gets a new array instead."""
     if create_graph:
         leaf.grad = grad.clone() if leaf.grad is None else leaf.grad + grad
     elif leaf.grad is None:
         data = grad.data if _unshared(grad) else grad.data.copy()
         leaf.grad = _tensor.Tensor._wrap(data, False, None, 0)
     else:
-        leaf.grad = _tensor.Tensor._wrap(leaf.grad.data + grad.data, False, None, 0)
+        held = leaf.grad.data
+        if getattr(held.flags, "writeable", True):
+            held += grad.data
+            version.bump(held)
+        else:
+            leaf.grad = _tensor.Tensor._wrap(held + grad.data, False, None, 0)
+
+
+def reset_grad(param, set_to_none: bool) -> None:
+    """What `zero_grad` does to one parameter, as in PyTorch: `.grad` to None, or cut from
+    any graph and zeroed in place (so a graph that saved it raises if it backwards)."""
+    grad = param.grad
+    if grad is None:
+        return
+    if set_to_none:
+        param.grad = None
+        return
+    if grad.grad_fn is not None:
+        grad.detach_()
+    else:
+        grad.requires_grad_(False)
+    grad.zero_()
 
 
 def _root_grads(outputs, grad_outputs, op):

@@ -20,6 +20,7 @@ import traceback
 
 import numpy as np
 
+from . import version
 from .grad_mode import STATE
 from .. import tensor as _tensor  # Tensor is defined above autograd; looked up at call time
 
@@ -35,8 +36,11 @@ class Function:
     _array_forward = False
     # Node state. Defaults live on the class so that creating a node sets only what it uses.
     next_edges = ()           # per input: (node, output_nr, shape, dtype) or None
+    _needs = None             # per input: does it need a gradient (edge is not None)
     materialize_grads = True
     _saved = ()               # entries: Tensor, _OutputRef, a plain constant, or None
+    _saved_data = ()          # per entry: the array it held when saved, or None
+    _saved_versions = None    # per entry: that array's version then; None: all were 0
     _to_save = ()
     _freed = False
     _outputs = None           # arrays of the outputs, kept only when one is saved
@@ -58,7 +62,10 @@ class Function:
     @property
     def needs_input_grad(self) -> tuple:
         """Per forward argument: does it need a gradient? (from the recorded edges)"""
-        return tuple([edge is not None for edge in self.next_edges])
+        needs = self._needs
+        if needs is None:                   # worked out once: forward and backward both ask
+            needs = self._needs = tuple([edge is not None for edge in self.next_edges])
+        return needs
 
     def save_for_backward(self, *values) -> None:
         """Keep inputs or outputs (Tensors, or arrays in an ArrayFunction) for backward."""
@@ -81,6 +88,8 @@ class Function:
                 f"saved tensors after they have already been freed) in {self.name()}. "
                 "Specify retain_graph=True if you need to backward through the graph a "
                 "second time or access saved tensors after calling backward.")
+        if self._saved_data:
+            self._check_versions()
         if self._outputs is None:        # no output of this node among them: as stored
             return self._saved
         out = []
@@ -175,10 +184,11 @@ class Function:
     def _resolve_saved(self, args, outs, arrays) -> None:
         """Turn what forward saved into graph-connected Tensors (or output references)."""
         Tensor = _tensor.Tensor
-        saved = []
+        saved, data = [], []
         for v in self._to_save:
             if v is None or type(v) in _PLAIN:      # nothing, or a Python number: as is
                 saved.append(v)
+                data.append(None)
                 continue
             entry = None
             for a in args:
@@ -204,8 +214,44 @@ class Function:
                 entry = v if isinstance(v, Tensor) or not hasattr(v, "dtype") else \
                     Tensor._wrap(_as_array(v), False, None, 0)
             saved.append(entry)
+            # the array it holds now, to tell at backward whether it changed in place
+            data.append(arrays[entry.index] if type(entry) is _OutputRef else
+                        entry.data if isinstance(entry, Tensor) else None)
         self._saved = tuple(saved)
+        self._saved_data = tuple(data)
         self._to_save = ()
+        if version.any_bumped():
+            self._saved_versions = tuple([0 if d is None else version.version(d) for d in data])
+
+    def _check_versions(self) -> None:
+        """Raise, as PyTorch does, if a saved value has changed in place since it was saved:
+        its array's memory was written (a version count moved), or a leaf kept as itself
+        now holds another array. (A non-leaf is kept as a snapshot of its array, which an
+        in-place op that rebinds the tensor leaves as it was: that backward is right, and
+        runs, where PyTorch's raises.)"""
+        then = self._saved_versions
+        for i, (entry, data) in enumerate(zip(self._saved, self._saved_data)):
+            if data is None:
+                continue
+            was = 0 if then is None else then[i]
+            now = version.version(data)
+            rebound = type(entry) is not _OutputRef and entry.data is not data
+            if now != was or rebound:
+                if type(entry) is _OutputRef:
+                    what = f", which is output {entry.index} of {self.name()},"
+                elif entry.grad_fn is not None:
+                    what = f", which is output {entry._output_nr} of {entry.grad_fn.name()},"
+                else:
+                    what = ""
+                state = "now holds another array" if rebound else \
+                    f"is at version {now}; expected version {was} instead"
+                raise RuntimeError(
+                    f"{self.name()}: one of the variables needed for gradient computation has "
+                    f"been modified by an inplace operation: [{data.dtype} tensor of shape "
+                    f"{list(data.shape)}]{what} {state}. Hint: the value was changed in "
+                    f"place (an optimizer step, zero_grad(set_to_none=False), add_, x[i] = "
+                    f"...) after the forward that saved it and before this backward; clone() "
+                    f"it before changing it, or run backward first.")
 
 
 _PLAIN = (float, int, bool, complex)

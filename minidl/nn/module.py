@@ -14,6 +14,8 @@ from typing import Callable, Iterator
 import numpy as np
 
 from .. import backend
+from ..autograd import version
+from ..autograd.engine import reset_grad
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from .parameter import Parameter
@@ -287,13 +289,7 @@ class Module:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients of all parameters: to None (default) or to zeros."""
         for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:   # a fresh zero array: the old one may be shared with a freed graph
-                xp = backend.get_array_module(p.grad.data)
-                p.grad = Tensor._wrap(xp.zeros_like(p.grad.data), False, None, 0)
+            reset_grad(p, set_to_none)
 
     def apply(self, fn: Callable[["Module"], None]) -> "Module":
         """Call fn on every sub-module (children first), then on self."""
@@ -408,6 +404,7 @@ class Module:
                                   f"model is {tuple(param.shape)}.")
                 continue
             param.data[...] = backend.to_device(value, param.device)
+            version.bump(param.data)
         for key in state_dict:
             if key.startswith(prefix):
                 input_name = key[len(prefix):].split(".", 1)[0]

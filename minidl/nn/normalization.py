@@ -55,7 +55,7 @@ class _BatchNorm(Module):
         if self.track_running_stats:
             init.zeros_(self.running_mean)
             init.ones_(self.running_var)
-            self.num_batches_tracked.data[...] = 0
+            self.num_batches_tracked.zero_()
 
     def reset_parameters(self) -> None:
         """Running stats to (0, 1, 0 batches); weight to 1 and bias to 0."""
@@ -80,7 +80,7 @@ class _BatchNorm(Module):
         # momentum=None means a cumulative average: the factor is 1 / batches seen so far
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
-            self.num_batches_tracked.data[...] += 1
+            self.num_batches_tracked.add_(1)
             if self.momentum is None:
                 factor = 1.0 / float(self.num_batches_tracked.item())
         # batch statistics while training, or in eval when there are no running ones

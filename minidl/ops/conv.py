@@ -24,12 +24,15 @@ class Conv2dFn(ArrayFunction):
 
     @staticmethod
     def forward(ctx, x, w, b, stride, padding, dilation, groups):
-        ctx.save_for_backward(x, w)
+        need_x, keep = ctx.needs_input_grad[:2]
+        # only what a gradient will read, as PyTorch saves: a frozen or first layer's weight
+        # may then change in place (an optimizer step) before this backward runs
+        ctx.save_for_backward(x if keep else None, w if need_x else None)
+        ctx.shapes = (x.shape, w.shape)
         ctx.params = (stride, padding, dilation, groups)
         # the weight gradient needs im2col(x) again: keep the forward's columns for it, when
         # there will be one (not under no_grad, nor for a frozen weight)
         conv = kernels.for_array(x, "conv_numba")
-        keep = ctx.needs_input_grad[1]
         out = conv.conv2d_forward(x, w, stride, padding, dilation, groups, keep_cols=keep,
                                   bias=b)
         y, ctx.cols = out if keep else (out, None)
@@ -38,15 +41,16 @@ class Conv2dFn(ArrayFunction):
     @staticmethod
     def backward(ctx, grad_out):
         x, w = ctx.saved_tensors
+        x_shape, w_shape = ctx.shapes
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         cols, ctx.cols = ctx.cols, None      # used once; a retained graph unfolds again
         if need_x and need_w and not grad_out.data.flags.c_contiguous:
             grad_out = clone(grad_out)       # one C-order copy for both passes, not one each
         # y = A_w x + b is linear in x and in w: dL/dx = A_w^T g, dL/dw = sum of g * columns
         # of x, dL/db = g summed over every position
-        grad_x = Conv2dBackwardInputFn.apply(grad_out, w, x.shape, *ctx.params) \
+        grad_x = Conv2dBackwardInputFn.apply(grad_out, w, x_shape, *ctx.params) \
             if need_x else None
-        grad_w = Conv2dBackwardWeightFn.apply(grad_out, x, w.shape, *ctx.params, cols=cols) \
+        grad_w = Conv2dBackwardWeightFn.apply(grad_out, x, w_shape, *ctx.params, cols=cols) \
             if need_w else None
         grad_b = grad_out.sum((0, 2, 3)) if need_b else None
         return grad_x, grad_w, grad_b, None, None, None, None

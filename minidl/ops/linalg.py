@@ -61,7 +61,8 @@ class MatMulFn(ArrayFunction):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        need_a, need_b = ctx.needs_input_grad
+        ctx.save_for_backward(a if need_b else None, b if need_a else None)   # what is read
         return dispatch_matmul(a, b)
 
     @staticmethod
@@ -129,7 +130,11 @@ class LinearFn(ArrayFunction):
 
     @staticmethod
     def forward(ctx, x, w, b):
-        ctx.save_for_backward(x, w)
+        # only what a gradient will read, as PyTorch saves: a frozen or first layer's weight
+        # may then change in place (an optimizer step) before this backward runs
+        need_x, need_w = ctx.needs_input_grad[:2]
+        ctx.save_for_backward(x if need_w else None, w if need_x else None)
+        ctx.x_shape = x.shape
         y = dispatch_matmul(x.reshape(-1, w.shape[1]), w.T)
         if b is not None:
             y += b
@@ -139,9 +144,10 @@ class LinearFn(ArrayFunction):
     def backward(ctx, grad_out):
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
-        rows = grad_out.reshape(-1, w.shape[0])                               # G, (rows, out)
-        grad_x = matmul(rows, w).reshape(x.shape) if need_x else None         # G W
-        grad_w = matmul(transpose(rows, 0, 1), x.reshape(-1, w.shape[1])) \
+        x_shape = ctx.x_shape
+        rows = grad_out.reshape(-1, grad_out.shape[-1])                       # G, (rows, out)
+        grad_x = matmul(rows, w).reshape(x_shape) if need_x else None         # G W
+        grad_w = matmul(transpose(rows, 0, 1), x.reshape(-1, x_shape[-1])) \
             if need_w else None                                               # G^T X
         grad_b = rows.sum(0) if need_b else None
         return grad_x, grad_w, grad_b

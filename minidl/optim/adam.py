@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
+from ..autograd import version
 from ..autograd.grad_mode import no_grad
 from ..backend import get_array_module
 from ..ops.optim_step import adam_update_
@@ -105,6 +106,7 @@ class Adam(Optimizer):
                 adam_update_(p.data, g, m, v, v_max, lr=lr, beta1=beta1, beta2=beta2,
                              eps=eps, weight_decay=weight_decay,
                              decoupled=group["decoupled_weight_decay"], step=t)
+                version.bump(p.data)
         return loss
 
 

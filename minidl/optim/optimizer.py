@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from .. import backend
+from ..autograd.engine import reset_grad
 from ..autograd.grad_mode import enable_grad
 from ..tensor import Tensor
 
@@ -118,16 +119,7 @@ class Optimizer:
         """Reset the gradients: set `.grad` to None (default), or fill it with zeros."""
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    if p.grad.grad_fn is not None:
-                        p.grad.detach_()
-                    else:
-                        p.grad.requires_grad_(False)
-                    p.grad.zero_()
+                reset_grad(p, set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None):
         """Update the parameters once; `closure` re-evaluates the model and returns the loss."""

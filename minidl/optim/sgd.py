@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
+from ..autograd import version
 from ..autograd.grad_mode import no_grad
 from ..backend import get_array_module
 from ..tensor import Tensor
@@ -85,4 +86,5 @@ class SGD(Optimizer):
                         buf.data += (1 - dampening) * g
                     g = g + momentum * buf.data if group["nesterov"] else buf.data
                 p.data -= lr * g
+                version.bump(p.data)
         return loss

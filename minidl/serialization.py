@@ -311,9 +311,9 @@ def _parse(raw: np.ndarray, name: str) -> tuple[dict, dict | None]:
         array = data[begin:stop].view(dtype).reshape(entry["shape"])
         if dtype.kind == "b" and (data[begin:stop] > 1).any():
             raise _bad(name, f"tensor '{key}' has dtype BOOL but holds bytes other than 0, 1")
-        if not array.dtype.isnative or not array.flags.aligned:
-            array = array.astype(array.dtype.newbyteorder("="))
-        arrays[key] = array
+        # memory of its own, as torch.load gives: views of one buffer would keep the whole
+        # file alive for any one tensor, and share one in-place count (autograd.version)
+        arrays[key] = array.astype(array.dtype.newbyteorder("="), copy=True)
     return arrays, metadata
 
 

@@ -321,7 +321,10 @@ class Tensor:
 
     def copy_(self, src) -> "Tensor":
         src = src if isinstance(src, Tensor) else Tensor(src)
-        return self._inplace(_ops.expand(src.to(self.dtype), self.shape))
+        result = _ops.expand(src.to(self.dtype), self.shape)
+        if STATE.enabled and (self.requires_grad or result.requires_grad):
+            result = _ops.clone(result)     # self takes result's array: one of its own
+        return self._inplace(result)
 
     def add_(self, other, alpha=1) -> "Tensor":
         return self._inplace(_ops.add(self, other, alpha=alpha))

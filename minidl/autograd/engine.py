@@ -116,6 +116,8 @@ def _run(roots, root_grads, retain_graph, create_graph, targets=None):
                 raise _freed_error(node)
             if node._n_outputs != 1:
                 grads = _complete(node, grads)
+            if node._watched:
+                node._check_watched()
             if anomaly:
                 grads_in = _checked_backward(node, grads)
             else:

@@ -16,6 +16,7 @@ input (or None), written with Tensor operations so `create_graph=True` different
 """
 from __future__ import annotations
 
+import itertools
 import traceback
 
 import numpy as np
@@ -41,6 +42,7 @@ class Function:
     _saved = ()               # entries: Tensor, _OutputRef, a plain constant, or None
     _saved_data = ()          # per entry: the array it held when saved, or None
     _saved_versions = None    # per entry: that array's version then; None: all were 0
+    _watched = ()             # (array, version) of arrays kept as ctx attributes (watch)
     _to_save = ()
     _freed = False
     _outputs = None           # arrays of the outputs, kept only when one is saved
@@ -70,6 +72,14 @@ class Function:
     def save_for_backward(self, *values) -> None:
         """Keep inputs or outputs (Tensors, or arrays in an ArrayFunction) for backward."""
         self._to_save = values
+
+    def watch(self, *values) -> None:
+        """Arrays that backward reads from ctx attributes (a mask, a target, indices): the
+        engine checks before backward that none has changed in place since, as it checks
+        the values given to save_for_backward (autograd.version). Values that are not arrays
+        (ints, slices, None) are skipped, so an index tuple can be passed whole."""
+        self._watched = tuple([(v, version.version(v)) for v in values
+                               if hasattr(v, "shape") and hasattr(v, "base")])
 
     def mark_non_differentiable(self, *outputs) -> None:
         """Declare outputs (e.g. indices) that never get a gradient."""
@@ -185,13 +195,16 @@ class Function:
         """Turn what forward saved into graph-connected Tensors (or output references)."""
         Tensor = _tensor.Tensor
         saved, data = [], []
-        for v in self._to_save:
+        for i, v in enumerate(self._to_save):
             if v is None or type(v) in _PLAIN:      # nothing, or a Python number: as is
                 saved.append(v)
                 data.append(None)
                 continue
             entry = None
-            for a in args:
+            # the argument in the same place first: in x * x.detach() both hold one array,
+            # and the second factor saved must be the detached one
+            same_place = (args[i],) if i < len(args) else ()
+            for a in itertools.chain(same_place, args):
                 if type(a) is Tensor or isinstance(a, Tensor):
                     if v is a.data or v is a:
                         # a leaf is kept itself; a non-leaf as a snapshot of (data, grad_fn),
@@ -243,15 +256,27 @@ class Function:
                     what = f", which is output {entry._output_nr} of {entry.grad_fn.name()},"
                 else:
                     what = ""
-                state = "now holds another array" if rebound else \
-                    f"is at version {now}; expected version {was} instead"
-                raise RuntimeError(
-                    f"{self.name()}: one of the variables needed for gradient computation has "
-                    f"been modified by an inplace operation: [{data.dtype} tensor of shape "
-                    f"{list(data.shape)}]{what} {state}. Hint: the value was changed in "
-                    f"place (an optimizer step, zero_grad(set_to_none=False), add_, x[i] = "
-                    f"...) after the forward that saved it and before this backward; clone() "
-                    f"it before changing it, or run backward first.")
+                raise self._modified_error(data, what, "now holds another array" if rebound
+                                           else f"is at version {now}; expected version "
+                                                f"{was} instead")
+
+    def _check_watched(self) -> None:
+        """Raise if an array given to `watch` has changed in place since forward."""
+        for data, was in self._watched:
+            now = version.version(data)
+            if now != was:
+                raise self._modified_error(data, f" (kept by {self.name()})",
+                                           f"is at version {now}; expected version {was} "
+                                           f"instead")
+
+    def _modified_error(self, data, what: str, state: str) -> RuntimeError:
+        return RuntimeError(
+            f"{self.name()}: one of the variables needed for gradient computation has been "
+            f"modified by an inplace operation: [{data.dtype} tensor of shape "
+            f"{list(data.shape)}]{what} {state}. Hint: the value was changed in place (an "
+            f"optimizer step, zero_grad(set_to_none=False), add_, x[i] = ...) after the "
+            f"forward that saved it and before this backward; clone() it before changing "
+            f"it, or run backward first.")
 
 
 _PLAIN = (float, int, bool, complex)

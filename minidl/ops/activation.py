@@ -44,6 +44,7 @@ class ReLUBackwardFn(ArrayFunction):
     @staticmethod
     def forward(ctx, grad, y):
         ctx.y = y
+        ctx.watch(y)
         return _relu_kernels(grad).relu_backward(grad, y)
 
     @staticmethod

@@ -135,7 +135,7 @@ class DivFn(ArrayFunction):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)     # what is read
         return a / b
 
     @staticmethod

@@ -30,6 +30,7 @@ class ClassCrossEntropyFn(ArrayFunction):
                              f"{x.shape[1]} classes (input shape {tuple(x.shape)})")
         ctx.save_for_backward(x)
         ctx.target, ctx.ignore_index, ctx.stats = target, ignore_index, stats
+        ctx.watch(target)
         if reduction == "none":
             ctx.scale = None
             return losses

@@ -45,6 +45,7 @@ class WhereFn(ArrayFunction):
     @staticmethod
     def forward(ctx, cond, a, b):
         ctx.cond = cond
+        ctx.watch(cond)
         return get_array_module(cond, a, b).where(cond, a, b)
 
     @staticmethod

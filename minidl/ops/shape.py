@@ -174,6 +174,8 @@ class GetItemFn(ArrayFunction):
     @staticmethod
     def forward(ctx, x, index, advanced):
         ctx.in_shape, ctx.index, ctx.advanced = x.shape, index, advanced
+        if advanced:
+            ctx.watch(*index)                   # index arrays, read again by backward
         y = x[index]
         return y if isinstance(y, get_array_module(x).ndarray) else get_array_module(x).asarray(y)
 
@@ -189,6 +191,8 @@ class IndexAddFn(ArrayFunction):
     @staticmethod
     def forward(ctx, g, shape, index, advanced):
         ctx.index, ctx.advanced = index, advanced
+        if advanced:
+            ctx.watch(*index)
         xp = get_array_module(g)
         out = xp.zeros(shape, dtype=g.dtype)
         if advanced:
@@ -218,6 +222,7 @@ class IndexPutFn(ArrayFunction):
     @staticmethod
     def forward(ctx, x, value, index):
         ctx.index = index
+        ctx.watch(*(index if isinstance(index, tuple) else (index,)))
         y = x.copy()
         y[index] = value
         return y

@@ -358,3 +358,12 @@ def test_a_gradient_held_elsewhere_is_copied_into_grad():
     np.testing.assert_array_equal(kept[0].numpy(), 3.0)
     np.testing.assert_array_equal(p.grad.numpy() + q.grad.numpy(), 4.0)
     np.testing.assert_array_equal(w.grad.numpy(), 2.0)
+
+
+def test_a_detached_factor_saved_beside_its_source_stays_a_constant():
+    # x and x.detach() hold one array; the factor saved for x's gradient is the detached
+    # one, so the second derivative of sum(x * x.detach()) is 0 (PyTorch: 0)
+    x = f64(1.0, 2.0)
+    (g,) = grad((x * x.detach()).sum(), [x], create_graph=True)
+    np.testing.assert_array_equal(g.detach().numpy(), [1.0, 2.0])
+    assert not g.requires_grad                  # it was x itself: d/dx sum(g) came out 1

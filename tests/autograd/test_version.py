@@ -246,10 +246,69 @@ def _counts(lib):
     return (t._version, view._version, t.detach()._version)
 
 
+def _first_layer_step_through_div(lib):
+    w = lib.ones(3, 2, requires_grad=True)
+    loss = (lib.ones(4, 3) @ (w / 2.0)).pow(2).sum()     # w / 2 keeps no copy of w
+    loss.backward(retain_graph=True)
+    lib.optim.SGD([w], lr=0.1).step()
+    loss.backward()
+
+
+def _copied_then_zeroed(lib):
+    x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    h = x * 2
+    buf = lib.zeros(3)
+    buf.copy_(h)
+    with lib.no_grad():
+        buf.zero_()                             # buf's own memory: h keeps its values
+    (h * h).sum().backward()
+    return x.grad.tolist(), h.tolist()
+
+
+def _where_mask_changed(lib):
+    a = lib.ones(3, requires_grad=True)
+    mask = lib.tensor([True, False, True])
+    y = lib.where(mask, a, a * 0)
+    mask[1] = True
+    y.sum().backward()
+
+
+def _target_changed(lib):
+    x = lib.ones(2, 3, requires_grad=True)
+    target = lib.tensor([0, 1])
+    loss = lib.nn.functional.cross_entropy(x, target)
+    target[0] = 2
+    loss.backward()
+
+
+def _index_changed(lib):
+    a = lib.ones(3, requires_grad=True)
+    index = lib.tensor([0, 1])
+    y = a[index]
+    index[0] = 2
+    y.sum().backward()
+
+
 @pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True")
 @pytest.mark.parametrize("case", [_hidden_layer_step, _first_layer_step, _no_grad_write,
                                   _detached_write, _leaf_rebound, _load_between,
-                                  _penalty_after_accumulation, _counts])
+                                  _penalty_after_accumulation, _counts,
+                                  _first_layer_step_through_div, _copied_then_zeroed,
+                                  _where_mask_changed, _target_changed, _index_changed])
 def test_raises_where_pytorch_raises(case):
     torch = pytest.importorskip("torch")
     assert _outcome(case, minidl) == _outcome(case, torch)
+
+
+def test_loaded_tensors_have_memory_and_counts_of_their_own(tmp_path):
+    path = tmp_path / "two.safetensors"
+    minidl.save({"x": minidl.ones(4, 3), "y": minidl.ones(4)}, path)
+    loaded = minidl.load(path)
+    x, y = loaded["x"], loaded["y"]
+    assert x.data.base is None and y.data.base is None
+    w = minidl.zeros(3, requires_grad=True)
+    pred = x @ w                                # saves x
+    with minidl.no_grad():
+        y.mul_(2)
+    assert (x._version, y._version) == (0, 1)
+    ((pred - y) ** 2).sum().backward()          # x untouched: no error

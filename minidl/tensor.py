@@ -290,7 +290,9 @@ class Tensor:
         return _ops.clone(self)
 
     def contiguous(self) -> "Tensor":
-        return self
+        """This tensor if its array is C-contiguous, else a C-ordered copy (as in PyTorch,
+        where the copy never shares memory with the original)."""
+        return self if self.data.flags.c_contiguous else _ops.clone(self)
 
     # ---- in place (on data; allowed where PyTorch allows it) ----
     def _inplace(self, result: "Tensor") -> "Tensor":

@@ -13,6 +13,7 @@ from ..autograd.function import ArrayFunction
 from ..backend import get_array_module
 from .. import tensor as _tensor
 from .broadcast import broadcast_to
+from .elementwise import clone
 from .dims import normalize_dim, normalize_dims, result_type
 
 
@@ -141,7 +142,9 @@ def repeat(x, sizes):
     # interleave: (a, b) -> (1, a, 1, b), broadcast to (ra, a, rb, b), then merge pairs
     inter = reshape(x, tuple(v for s in x.shape for v in (1, s)))
     big = expand(inter, tuple(v for r, s in zip(sizes, x.shape) for v in (r, s)))
-    return reshape(big, tuple(r * s for r, s in zip(sizes, x.shape)))
+    out = reshape(big, tuple(r * s for r, s in zip(sizes, x.shape)))
+    # repeating once along every dim reshapes to a view of x: a copy, as PyTorch's repeat
+    return clone(out) if all(r == 1 for r in sizes) else out
 
 
 # ---- indexing ----

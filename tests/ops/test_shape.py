@@ -196,3 +196,18 @@ def test_pad_order_is_last_dim_first():
 def test_split_of_an_empty_dim_gives_one_empty_piece():
     pieces = minidl.ones(0, 3).split(2)
     assert len(pieces) == 1 and pieces[0].shape == (0, 3)
+
+
+def test_repeat_once_and_contiguous_copy_as_pytorch_does():
+    # neither may share memory with its input, or an in-place change of the result would
+    # change the input (PyTorch copies in both)
+    x = minidl.ones(2, 3)
+    for result in (x.repeat(1, 1), x.repeat(1, 1, 1), x.T.contiguous()):
+        assert not np.shares_memory(result.data, x.data)
+        with minidl.no_grad():
+            result.zero_()
+        np.testing.assert_array_equal(x.numpy(), 1.0)
+    assert x.contiguous() is x and x.T.contiguous().data.flags.c_contiguous
+    w = minidl.ones(2, 3, requires_grad=True)
+    w.T.contiguous().sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), 1.0)

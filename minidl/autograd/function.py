@@ -16,13 +16,13 @@ input (or None), written with Tensor operations so `create_graph=True` different
 """
 from __future__ import annotations
 
-import itertools
 import traceback
 
 import numpy as np
 
 from . import version
 from .grad_mode import STATE
+from .version import _counts as _version_counts   # one dict, never rebound
 from .. import tensor as _tensor  # Tensor is defined above autograd; looked up at call time
 
 
@@ -194,33 +194,33 @@ class Function:
     def _resolve_saved(self, args, outs, arrays) -> None:
         """Turn what forward saved into graph-connected Tensors (or output references)."""
         Tensor = _tensor.Tensor
-        saved, data = [], []
+        saved, data, arrays_saved = [], [], False
         for i, v in enumerate(self._to_save):
             if v is None or type(v) in _PLAIN:      # nothing, or a Python number: as is
                 saved.append(v)
                 data.append(None)
                 continue
             entry = None
-            # the argument in the same place first: in x * x.detach() both hold one array,
-            # and the second factor saved must be the detached one
-            same_place = (args[i],) if i < len(args) else ()
-            for a in itertools.chain(same_place, args):
-                if type(a) is Tensor or isinstance(a, Tensor):
-                    if v is a.data or v is a:
-                        # a leaf is kept itself; a non-leaf as a snapshot of (data, grad_fn),
-                        # so an in-place op that later rebinds the input cannot change it
-                        if a.grad_fn is None:
-                            entry = a
-                        else:
-                            entry = object.__new__(Tensor)      # Tensor._wrap, inlined
-                            entry.data, entry.grad, entry._requires_grad = a.data, None, True
-                            entry.grad_fn, entry._output_nr = a.grad_fn, a._output_nr
-                            entry._hooks = entry._acc = None
-                        break
+            # the Tensor argument that holds v, the one in v's own place first: in
+            # x * x.detach() both hold one array, and the second factor saved is the detached
+            a = args[i] if i < len(args) else None
+            if not (isinstance(a, Tensor) and (v is a.data or v is a)):
+                a = next((b for b in args if isinstance(b, Tensor) and (v is b.data or v is b)),
+                         None)
+            if a is not None:
+                # a leaf is kept itself; a non-leaf as a snapshot of (data, grad_fn), so an
+                # in-place op that later rebinds the input cannot change it
+                if a.grad_fn is None:
+                    entry = a
+                else:
+                    entry = object.__new__(Tensor)      # Tensor._wrap, inlined
+                    entry.data, entry.grad, entry._requires_grad = a.data, None, True
+                    entry.grad_fn, entry._output_nr = a.grad_fn, a._output_nr
+                    entry._hooks = entry._acc = None
             if entry is None:
-                for i, o in enumerate(outs):
+                for k, o in enumerate(outs):
                     if v is o:
-                        entry = _OutputRef(i)
+                        entry = _OutputRef(k)
                         self._outputs = arrays
                         break
             if entry is None:   # a constant: Tensors and plain values kept as they are
@@ -228,13 +228,17 @@ class Function:
                     Tensor._wrap(_as_array(v), False, None, 0)
             saved.append(entry)
             # the array it holds now, to tell at backward whether it changed in place
-            data.append(arrays[entry.index] if type(entry) is _OutputRef else
-                        entry.data if isinstance(entry, Tensor) else None)
+            held = arrays[entry.index] if type(entry) is _OutputRef else \
+                entry.data if isinstance(entry, Tensor) else None
+            data.append(held)
+            arrays_saved = arrays_saved or held is not None
         self._saved = tuple(saved)
-        self._saved_data = tuple(data)
         self._to_save = ()
-        if version.any_bumped():
-            self._saved_versions = tuple([0 if d is None else version.version(d) for d in data])
+        if arrays_saved:                    # else nothing to check at backward
+            self._saved_data = tuple(data)
+            if _version_counts:             # else every version is 0
+                self._saved_versions = tuple([0 if d is None else version.version(d)
+                                              for d in data])
 
     def _check_versions(self) -> None:
         """Raise, as PyTorch does, if a saved value has changed in place since it was saved:

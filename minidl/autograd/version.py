@@ -53,8 +53,3 @@ def version(array) -> int:
     if not _counts:
         return 0
     return _counts.get(id(array if array.base is None else _owner(array)), 0)
-
-
-def any_bumped() -> bool:
-    """False while no live array has ever been changed in place (every version is 0)."""
-    return bool(_counts)

@@ -357,8 +357,10 @@ def avg_pool2d_backward(grad_y, x_shape: tuple, kernel_size: tuple, stride: tupl
 # ---- sums ----
 def reduce_sum(x, dims: tuple, keepdim: bool):
     """x summed over the axes `dims` (torch.sum's dims, already normalised), keepdim as in
-    PyTorch; a sum over every axis is a 0-d array, not a NumPy scalar."""
-    return get_array_module(x).asarray(x.sum(axis=dims, keepdims=keepdim))
+    PyTorch; a sum over every axis is a 0-d array, not a NumPy scalar. Integers and bools
+    sum to int64, as in PyTorch (NumPy sums unsigned ones to uint64)."""
+    wide = np.int64 if x.dtype.kind in "bu" else None
+    return get_array_module(x).asarray(x.sum(axis=dims, keepdims=keepdim, dtype=wide))
 
 
 # ---- activations ----

@@ -27,6 +27,14 @@ SUM_KERNEL_MIN = 1 << 16
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
 
+def _reduced_dims(dim, ndim: int, op: str) -> tuple:
+    """normalize_dims for a reduction, where an empty dim list means every dim, as in
+    PyTorch (x.sum(()) is the sum of all of x; NumPy's sum over no axes returns x)."""
+    if dim is not None and not isinstance(dim, int) and len(dim) == 0:
+        dim = None
+    return normalize_dims(dim, ndim, op)
+
+
 def _keep_shape(shape: tuple, dims: tuple) -> tuple:
     """The shape of a keepdim=True reduction of `shape` over `dims`."""
     return tuple(1 if i in dims else s for i, s in enumerate(shape))
@@ -93,7 +101,7 @@ def sum(x, dim=None, keepdim: bool = False, dtype=None):
     """Sum over dim (torch.sum)."""
     if dtype is not None:
         x = x.to(dtype)
-    dims = normalize_dims(dim, x.ndim, "sum")
+    dims = _reduced_dims(dim, x.ndim, "sum")
     return SumFn.apply(x, dims, keepdim)
 
 
@@ -110,7 +118,7 @@ def _require_float(x, op: str) -> None:
 def mean(x, dim=None, keepdim: bool = False):
     """Mean over dim (torch.mean)."""
     _require_float(x, "mean")
-    dims = normalize_dims(dim, x.ndim, "mean")
+    dims = _reduced_dims(dim, x.ndim, "mean")
     n = _count(x, dims)
     return sum(x, dims, keepdim) / (n if n else float("nan"))   # empty: nan, as PyTorch
 
@@ -127,7 +135,7 @@ def var(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     _require_float(x, "var")
     if isinstance(dim, bool):
         dim, unbiased = None, dim
-    dims = normalize_dims(dim, x.ndim, "var")
+    dims = _reduced_dims(dim, x.ndim, "var")
     dev = x - mean(x, dims, keepdim=True)
     return sum(dev * dev, dims, keepdim) / builtins.max(
         _count(x, dims) - _correction(unbiased, correction), 0)
@@ -150,14 +158,14 @@ def _check_nonempty(x, dims: tuple, op: str, full: bool = False) -> None:
 
 def amax(x, dim=None, keepdim: bool = False):
     """Maximum over dims; ties share the gradient (torch.amax)."""
-    dims = normalize_dims(dim, x.ndim, "amax")
+    dims = _reduced_dims(dim, x.ndim, "amax")
     _check_nonempty(x, dims, "amax", full=dim is None)
     return AmaxFn.apply(x, dims, keepdim, True)
 
 
 def amin(x, dim=None, keepdim: bool = False):
     """Minimum over dims; ties share the gradient (torch.amin)."""
-    dims = normalize_dims(dim, x.ndim, "amin")
+    dims = _reduced_dims(dim, x.ndim, "amin")
     _check_nonempty(x, dims, "amin", full=dim is None)
     return AmaxFn.apply(x, dims, keepdim, False)
 
@@ -217,7 +225,7 @@ def argmin(x, dim=None, keepdim: bool = False):
 def logsumexp(x, dim, keepdim: bool = False):
     """log(sum(exp(x))) over dim, shifted by the max so it never overflows."""
     x = floating(x)
-    dims = normalize_dims(dim, x.ndim, "logsumexp")
+    dims = _reduced_dims(dim, x.ndim, "logsumexp")
     shift = amax(x, dims, keepdim=True).detach()
     xp = get_array_module(shift.data)
     shift = _tensor.constant(xp.where(xp.isfinite(shift.data), shift.data, 0))
@@ -251,7 +259,7 @@ class Norm2Fn(ArrayFunction):
 
 def norm(x, p=2, dim=None, keepdim: bool = False):
     """The p-norm over dim (torch.norm / torch.linalg.vector_norm)."""
-    dims = normalize_dims(dim, x.ndim, "norm")
+    dims = _reduced_dims(dim, x.ndim, "norm")
     if p in ("fro", 2):
         _require_float(x, "norm")
         return Norm2Fn.apply(x, dims, keepdim)

@@ -292,3 +292,23 @@ def test_sum_through_the_numba_kernel(data):
         check_op(lambda x: x.sum(dim, keepdim), [shape],
                  reference=lambda x: x.sum(axis=dim, keepdims=keepdim))
     assert calls, "the sum did not reach the Numba kernel"
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "var", "std", "amax", "amin", "norm",
+                                  "logsumexp"])
+@pytest.mark.parametrize("empty", [(), []])
+def test_an_empty_dim_list_reduces_every_dim_as_in_pytorch(name, empty):
+    x = minidl.tensor([[1.0, 2.0, 4.0], [3.0, 5.0, 9.0]], dtype=minidl.float64)
+    kwargs = {"dim": empty} if name == "norm" else {}
+    got = getattr(x, name)(**kwargs) if name == "norm" else getattr(x, name)(empty)
+    want = getattr(x, name)(dim=None) if name != "logsumexp" else x.logsumexp((0, 1))
+    assert got.shape == () and float(got) == pytest.approx(float(want))
+    assert x.sum((), keepdim=True).shape == (1, 1)
+    assert x.squeeze(()).shape == (2, 3)                # squeeze's empty list squeezes none
+
+
+def test_integer_and_bool_sums_are_int64_as_in_pytorch():
+    for dtype in (np.uint8, np.int8, np.int32, np.bool_):
+        x = minidl.tensor(np.ones((3, 4), dtype))
+        assert x.sum().dtype == np.int64 and x.sum(0).dtype == np.int64
+        assert int(x.sum()) == 12

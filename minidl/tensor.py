@@ -309,9 +309,16 @@ class Tensor:
             self.data, self.grad_fn = result.data, result.grad_fn
             self._output_nr, self._requires_grad = result._output_nr, result._requires_grad
         else:
-            self.data[...] = result.data
-            version.bump(self.data)       # a graph that saved this array must not use it
+            self._assign(result.data)
         return self
+
+    def _assign(self, values) -> None:
+        """Write `values` into this tensor's array, untracked by autograd but counted
+        (autograd.version): a graph that saved the array raises rather than use it. Every
+        in-place write minidl makes goes through here, except the optimizers' fused updates
+        (which bump the count themselves) and gradcheck's probes (which restore the array)."""
+        self.data[...] = values
+        version.bump(self.data)
 
     def zero_(self) -> "Tensor":
         return self.fill_(0)

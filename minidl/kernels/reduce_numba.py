@@ -2,9 +2,10 @@
 every axis but the second, the bias gradient of a convolution (NCHW summed over 0, 2, 3).
 
 Twin of `reference.reduce_sum`; other sums (other dims, integer or strided arrays) go to
-it, and ops.reduction sends small ones straight there. NumPy's float32 sum reads about 11 GB/s here: 0.46-0.58 ms for the 1.6 million
-elements of the conv2d benchmark's output, at any thread count. These loops take 0.29 ms
-on one thread and 0.135 ms on two (benchmarks/NOTES.md). Each row is summed in float64,
+it, and ops.reduction sends small ones straight there. NumPy's float32 sum reads about
+11 GB/s here: 0.46-0.58 ms for the 1.6 million elements of the conv2d benchmark's output,
+at any thread count. These loops take 0.29 ms on one thread and 0.135 ms on two
+(benchmarks/NOTES.md). Each row is summed in float64,
 so a float32 sum is more exact than NumPy's pairwise float32 one, and the rows are fixed
 (never per thread), so the result is the same at every thread count.
 """
@@ -62,5 +63,5 @@ def reduce_sum(x, dims: tuple, keepdim: bool):
         if length < ROW_MIN:
             return reference.reduce_sum(x, dims, keepdim)
         out = _rows_summed(flat, length).reshape(x.shape[:2]).sum(axis=0).astype(x.dtype)
-    return out.reshape([1] * x.ndim if every_axis else (1, -1, *[1] * (x.ndim - 2))) \
-        if keepdim else out
+    return out.reshape([1 if d in dims else n for d, n in enumerate(x.shape)]) if keepdim \
+        else out

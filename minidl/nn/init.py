@@ -13,7 +13,6 @@ import warnings
 import numpy as np
 
 from .. import backend, creation
-from ..autograd import version
 from ..tensor import Tensor
 
 _LINEAR_GAINS = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
@@ -62,8 +61,7 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
 def _fill(tensor: Tensor, values) -> Tensor:
     """Write host values into tensor.data in place (a no_grad write: .data is the array)."""
     values = np.asarray(values, dtype=np.float64).astype(tensor.dtype, copy=False)
-    tensor.data[...] = backend.to_device(values, tensor.device)
-    version.bump(tensor.data)
+    tensor._assign(backend.to_device(values, tensor.device))
     return tensor
 
 

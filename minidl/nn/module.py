@@ -14,7 +14,6 @@ from typing import Callable, Iterator
 import numpy as np
 
 from .. import backend
-from ..autograd import version
 from ..autograd.engine import reset_grad
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
@@ -403,8 +402,7 @@ class Module:
                                   f"{tuple(value.shape)} from checkpoint, the shape in current "
                                   f"model is {tuple(param.shape)}.")
                 continue
-            param.data[...] = backend.to_device(value, param.device)
-            version.bump(param.data)
+            param._assign(backend.to_device(value, param.device))
         for key in state_dict:
             if key.startswith(prefix):
                 input_name = key[len(prefix):].split(".", 1)[0]

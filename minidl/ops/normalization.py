@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend, creation
-from ..autograd import version
 from .. import tensor as _tensor
 from .arithmetic import add, mul, sub
 from .elementwise import rsqrt
@@ -32,8 +31,7 @@ def _check_channel_tensor(t, name: str, x, channels: int) -> None:
 def _update_running(running, batch_stat, momentum: float) -> None:
     """running <- (1 - momentum) * running + momentum * batch_stat, in place, untracked."""
     stat = batch_stat.astype(running.dtype, copy=False)
-    running.data[...] = (1 - momentum) * running.data + momentum * stat
-    version.bump(running.data)
+    running._assign((1 - momentum) * running.data + momentum * stat)
 
 
 def batch_norm(input, running_mean=None, running_var=None, weight=None, bias=None,

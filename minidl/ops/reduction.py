@@ -27,12 +27,15 @@ SUM_KERNEL_MIN = 1 << 16
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
 
+def _every_dim(dim) -> bool:
+    """Whether a reduction's dim means every dim: None, or an empty list, as in PyTorch
+    (x.sum(()) is the sum of all of x; NumPy's sum over no axes returns x)."""
+    return dim is None or (not isinstance(dim, int) and len(dim) == 0)
+
+
 def _reduced_dims(dim, ndim: int, op: str) -> tuple:
-    """normalize_dims for a reduction, where an empty dim list means every dim, as in
-    PyTorch (x.sum(()) is the sum of all of x; NumPy's sum over no axes returns x)."""
-    if dim is not None and not isinstance(dim, int) and len(dim) == 0:
-        dim = None
-    return normalize_dims(dim, ndim, op)
+    """normalize_dims for a reduction (see _every_dim)."""
+    return normalize_dims(None if _every_dim(dim) else dim, ndim, op)
 
 
 def _keep_shape(shape: tuple, dims: tuple) -> tuple:
@@ -159,14 +162,14 @@ def _check_nonempty(x, dims: tuple, op: str, full: bool = False) -> None:
 def amax(x, dim=None, keepdim: bool = False):
     """Maximum over dims; ties share the gradient (torch.amax)."""
     dims = _reduced_dims(dim, x.ndim, "amax")
-    _check_nonempty(x, dims, "amax", full=dim is None)
+    _check_nonempty(x, dims, "amax", full=_every_dim(dim))
     return AmaxFn.apply(x, dims, keepdim, True)
 
 
 def amin(x, dim=None, keepdim: bool = False):
     """Minimum over dims; ties share the gradient (torch.amin)."""
     dims = _reduced_dims(dim, x.ndim, "amin")
-    _check_nonempty(x, dims, "amin", full=dim is None)
+    _check_nonempty(x, dims, "amin", full=_every_dim(dim))
     return AmaxFn.apply(x, dims, keepdim, False)
 
 

@@ -312,3 +312,10 @@ def test_integer_and_bool_sums_are_int64_as_in_pytorch():
         x = minidl.tensor(np.ones((3, 4), dtype))
         assert x.sum().dtype == np.int64 and x.sum(0).dtype == np.int64
         assert int(x.sum()) == 12
+
+
+@pytest.mark.parametrize("dim", [None, (), []])
+def test_amax_of_an_empty_tensor_over_every_dim_asks_for_a_dim(dim):
+    # PyTorch's message for dim=None and for an empty dim list alike
+    with pytest.raises(RuntimeError, match="Expected reduction dim to be specified"):
+        minidl.zeros(0, 3).amax(dim)

@@ -207,6 +207,11 @@ def render(results: dict, info: dict, command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+# RESULTS.md from this line on holds the figures of the other scripts (sequence_bench.py,
+# profiler_overhead.py, ddp_bench.py), each with its command; run.py leaves it in place.
+KEEP_MARKER = "<!-- figures from the other benchmark scripts -->"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
@@ -244,7 +249,11 @@ def main() -> None:
     command = "python benchmarks/run.py " + " ".join(sys.argv[1:])
     text = render(results, machine_info(), command.strip())
     print(text)
-    Path(args.out).write_text(text)
+    out = Path(args.out)
+    kept = ""            # the sections other scripts' figures fill stay as they were
+    if out.is_file() and KEEP_MARKER in out.read_text():
+        kept = out.read_text()[out.read_text().index(KEEP_MARKER):]
+    out.write_text(text + ("\n" + kept if kept else ""))
 
 
 if __name__ == "__main__":

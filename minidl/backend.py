@@ -118,3 +118,34 @@ def set_default_dtype(dtype) -> None:
         raise TypeError(f"set_default_dtype: only floating-point types are supported as the "
                         f"default type, got {dtype}")
     _default_dtype = dtype
+
+
+_default_device = None     # None: the CPU (set_default_device)
+
+
+def get_default_device() -> "Device | None":
+    """The device that factories use when given none (None means the CPU)."""
+    return _default_device
+
+
+def set_default_device(device) -> None:
+    """Make factories create tensors on `device` by default (torch.set_default_device).
+    'cuda' needs CuPy and a CUDA device, and says which is missing."""
+    global _default_device
+    if device is None:
+        _default_device = None
+        return
+    device = Device(device)
+    if device.type == "cuda" and _import_cupy() is None:
+        raise RuntimeError(f"set_default_device: cannot use {device}: "
+                           f"{cuda_unavailable_reason()}")
+    _default_device = None if device.type == "cpu" else device
+
+
+def cuda_unavailable_reason() -> str:
+    """Why there is no CUDA device: CuPy missing, or no device/driver."""
+    try:
+        import cupy  # noqa: F401
+    except Exception:
+        return "CuPy is not installed (pip install minidl[cuda12] or cupy-cuda12x)"
+    return "CuPy is installed but finds no CUDA device (or no driver)"

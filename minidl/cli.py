@@ -4,6 +4,8 @@
     minidl train --dataset mnist --data-dir ../shared/data/mnist --epochs 5
     minidl train --resume --out runs/digits-simplecnn
     minidl demo                       # a tiny MLP built from raw tensors learns a function
+    minidl compare --model mlp        # minidl against PyTorch, layer by layer (cli_compare)
+    minidl doctor                     # versions, caches and a smoke test (doctor)
 """
 from __future__ import annotations
 
@@ -52,11 +54,21 @@ def train(args: argparse.Namespace) -> int:
                  lr=args.lr or defaults["lr"], optimizer=args.optimizer, seed=args.seed,
                  out=args.out or f"runs/{args.dataset}-{args.model}",
                  checkpoint_every=args.checkpoint_every,
-                 extra={"download": args.download})
-    print(f"minidl train: {cfg.model} on {cfg.dataset}, {cfg.epochs} epochs, batch "
-          f"{cfg.batch_size}, {cfg.optimizer} lr={cfg.lr}, seed {cfg.seed} -> {cfg.out}")
-    result = Trainer(cfg, resume=args.resume).fit()
-    print(f"final test accuracy: {result['accuracy']:.2%}; outputs in {cfg.out}")
+                 extra={"download": args.download, "distributed": args.distributed})
+    if args.profile:
+        trainer = Trainer(cfg, resume=args.resume)
+        prof = trainer.profile(steps=args.profile)
+        print(f"minidl train --profile: {args.profile} steps of {cfg.model} on {cfg.dataset}, "
+              f"batch {cfg.batch_size} (after 2 warm-up steps)")
+        print(prof.table())
+        return 0
+    trainer = Trainer(cfg, resume=args.resume)
+    say = trainer.log if args.distributed else print      # rank 0 only, when distributed
+    ranks = f" on {trainer.dist.get_world_size()} ranks" if trainer.dist else ""
+    say(f"minidl train: {cfg.model} on {cfg.dataset}{ranks}, {cfg.epochs} epochs, batch "
+        f"{cfg.batch_size}, {cfg.optimizer} lr={cfg.lr}, seed {cfg.seed} -> {cfg.out}")
+    result = trainer.fit()
+    say(f"final test accuracy: {result['accuracy']:.2%}; outputs in {cfg.out}")
     return 0
 
 
@@ -77,8 +89,15 @@ def _add_train_parser(sub) -> None:
     p.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="adam")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="output folder (default runs/<dataset>-<model>)")
+    p.add_argument("--profile", type=int, nargs="?", const=10, default=0, metavar="STEPS",
+                   help="time STEPS training steps (default 10) op by op, print the table "
+                        "and stop")
     p.add_argument("--resume", action="store_true",
                    help="continue the run saved in --out exactly where it stopped")
+    p.add_argument("--distributed", action="store_true",
+                   help="run as one rank of an MPI job, averaging gradients over the ranks "
+                        "(mpiexec -n N minidl train --distributed; needs minidl[mpi]); "
+                        "--batch-size is per rank")
     p.add_argument("--checkpoint-every", type=int, default=0, metavar="N",
                    help="also checkpoint every N batches (default: at epoch ends)")
     p.set_defaults(func=train)
@@ -88,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="minidl", description="minidl command line")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_train_parser(sub)
+    from . import cli_compare, doctor
+    cli_compare.add_parser(sub)
+    doctor.add_parser(sub)
     p = sub.add_parser("demo", help="train a tiny MLP built from raw tensors")
     p.add_argument("--steps", type=int, default=500)
     p.add_argument("--lr", type=float, default=0.2)

@@ -47,6 +47,8 @@ def _size(size) -> tuple:
 def _make(array, dtype, device, requires_grad) -> Tensor:
     dtype = np.dtype(dtype) if dtype is not None else backend.get_default_dtype()
     array = array.astype(dtype, copy=False)
+    if device is None:
+        device = backend.get_default_device()
     if device is not None:
         array = backend.to_device(array, device)
     t = Tensor._wrap(array, False, None, 0)
@@ -56,7 +58,7 @@ def _make(array, dtype, device, requires_grad) -> Tensor:
 def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of data (torch.tensor)."""
     arr = _infer_array(data, dtype)
-    if arr is (data.data if isinstance(data, Tensor) else data):
+    if arr is (data.array if isinstance(data, Tensor) else data):
         arr = arr.copy()          # torch.tensor always copies
     t = Tensor._wrap(backend.to_device(arr, device) if device is not None else arr,
                      False, None, 0)
@@ -120,17 +122,27 @@ def linspace(start, end, steps: int, dtype=None, device=None,
     return _make(np.linspace(start, end, steps), dtype, device, requires_grad)
 
 
-def rand(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """Uniform on [0, 1) from the global generator."""
-    return _make(_generator.random(_size(size)), dtype, device, requires_grad)
+def _rng(generator) -> np.random.Generator:
+    """The NumPy Generator to draw from: the global one, or that of `generator`."""
+    if generator is None:
+        return _generator
+    from .random import draw
+    return draw(generator)
 
 
-def randn(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """Standard normal from the global generator."""
-    return _make(_generator.standard_normal(_size(size)), dtype, device, requires_grad)
+def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Uniform on [0, 1) from the global generator (or `generator`)."""
+    return _make(_rng(generator).random(_size(size)), dtype, device, requires_grad)
 
 
-def randint(low, high=None, size=(), dtype=None, device=None) -> Tensor:
+def randn(*size, generator=None, dtype=None, device=None,
+          requires_grad: bool = False) -> Tensor:
+    """Standard normal from the global generator (or `generator`)."""
+    return _make(_rng(generator).standard_normal(_size(size)), dtype, device, requires_grad)
+
+
+def randint(low, high=None, size=(), *, generator=None, dtype=None, device=None,
+            requires_grad: bool = False) -> Tensor:
     """Integers in [low, high): randint(high, size) or randint(low, high, size), as torch."""
     if isinstance(high, (tuple, list)):      # randint(high, size)
         low, high, size = 0, low, high
@@ -138,12 +150,13 @@ def randint(low, high=None, size=(), dtype=None, device=None) -> Tensor:
         low, high = 0, low
     if high <= low:
         raise RuntimeError(f"randint: expected low < high, got low={low}, high={high}")
-    return _make(_generator.integers(low, high, _size((size,))), dtype or np.int64, device,
-                 False)
+    return _make(_rng(generator).integers(low, high, _size((size,))), dtype or np.int64,
+                 device, requires_grad)
 
 
-def randperm(n: int, dtype=None, device=None) -> Tensor:
-    return _make(_generator.permutation(n), dtype or np.int64, device, False)
+def randperm(n: int, *, generator=None, dtype=None, device=None,
+             requires_grad: bool = False) -> Tensor:
+    return _make(_rng(generator).permutation(n), dtype or np.int64, device, requires_grad)
 
 
 def _like(x: Tensor, array, dtype, requires_grad) -> Tensor:

@@ -21,6 +21,9 @@ def define_models(nn) -> SimpleNamespace:
 
         def __init__(self, in_channels: int = 3, image_size: int = 28, num_classes: int = 10):
             super().__init__()
+            # the arguments, so minidl.bridge can build the twin in the other library
+            self.config = dict(in_channels=in_channels, image_size=image_size,
+                               num_classes=num_classes)
             if image_size < 4:
                 raise ValueError(f"SimpleCNN: images must be at least 4x4, got {image_size}")
             self.flat = 32 * (image_size // 4) ** 2
@@ -46,6 +49,7 @@ def define_models(nn) -> SimpleNamespace:
 
         def __init__(self, in_features: int = 784, hidden: int = 128, num_classes: int = 10):
             super().__init__()
+            self.config = dict(in_features=in_features, hidden=hidden, num_classes=num_classes)
             self.flatten = nn.Flatten()
             self.fc1 = nn.Linear(in_features, hidden)
             self.relu = nn.ReLU()
@@ -59,6 +63,9 @@ def define_models(nn) -> SimpleNamespace:
 
         def __init__(self, in_channels: int = 1, image_size: int = 28, num_classes: int = 10):
             super().__init__()
+            # the arguments, so minidl.bridge can build the twin in the other library
+            self.config = dict(in_channels=in_channels, image_size=image_size,
+                               num_classes=num_classes)
             side = (image_size // 2 - 4) // 2
             if side < 1:
                 raise ValueError(f"LeNet5: images must be at least 12x12, got {image_size}x"

@@ -26,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from . import backend
+from . import backend, pickled
+from .pickled import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals  # noqa: F401
 from .tensor import Tensor
 
 _DTYPES = {"BOOL": np.bool_, "U8": np.uint8, "I8": np.int8, "U16": np.uint16,
@@ -39,15 +40,18 @@ _MAX_HEADER = 100_000_000           # the limit the safetensors library itself a
 
 
 # ---- save ----
-def save(obj: dict, f) -> None:
-    """Write a state dict to `f` in the safetensors format (torch.save's role).
+def save(obj, f) -> None:
+    """Write `obj` to `f` (torch.save): a state dict in the safetensors format, anything
+    else (a whole module, a tensor, a list) as a pickle (minidl/pickled.py).
 
     Parameters
     ----------
-    obj : dict
+    obj : dict or any picklable object
         A flat or nested dict (a model's or an optimizer's `state_dict()`, or a checkpoint
         holding both) of Tensors, NumPy arrays, numbers, strings, bools, None, and
-        lists/tuples/dicts of them; dict keys are str or int.
+        lists/tuples/dicts of them, with str or int keys, is written as safetensors, where
+        nothing is code. Any other object is pickled: `load` then needs
+        weights_only=False (or its classes allowed with add_safe_globals), as in PyTorch.
     f : str, os.PathLike or binary file object
         Destination. A path is written atomically: to a temporary file in the same
         folder, flushed to disk, then renamed over `f`, so that a crash leaves the old
@@ -62,18 +66,27 @@ def save(obj: dict, f) -> None:
     --------
     torch.save, load
     """
-    if not isinstance(obj, dict):
-        raise TypeError(f"save: expected a dict (a state dict), got {type(obj).__name__}; "
-                        "wrap a single tensor as {'tensor': t}")
     arrays: dict[str, np.ndarray] = {}
-    structure = _encode(obj, (), arrays)
-    metadata = {"format": "pt",
-                _STRUCTURE_KEY: json.dumps({"version": _FORMAT_VERSION, "root": structure})}
-    header, order = _header(arrays, metadata)
+    try:
+        structure = _encode(obj, (), arrays)
+    except _NotPlain:
+        structure = None
+    if structure is None:                        # not a plain state dict: a pickle
+        data = pickled.dumps(obj)
+        write = lambda fh: fh.write(data)        # noqa: E731
+    else:
+        metadata = {"format": "pt", _STRUCTURE_KEY: json.dumps(
+            {"version": _FORMAT_VERSION, "root": structure})}
+        header, order = _header(arrays, metadata)
+        write = lambda fh: _write(fh, header, [arrays[name] for name in order])  # noqa: E731
     if hasattr(f, "write"):
-        _write(f, header, [arrays[name] for name in order])
-        return
-    _atomic_write(os.fspath(f), header, [arrays[name] for name in order])
+        write(f)
+    else:
+        _atomic_write(os.fspath(f), write)
+
+
+class _NotPlain(TypeError):
+    """A value a safetensors file cannot hold (save pickles the object instead)."""
 
 
 def _encode(value, path: tuple, arrays: dict):
@@ -85,26 +98,27 @@ def _encode(value, path: tuple, arrays: dict):
             if isinstance(key, np.integer):
                 key = int(key)
             if isinstance(key, bool) or not isinstance(key, (str, int)):
-                raise TypeError(f"save: dict keys must be str or int, got {key!r} "
+                raise _NotPlain(f"save: dict keys must be str or int, got {key!r} "
                                 f"({type(key).__name__}) in {where}")
             items.append([key, _encode(item, path + (str(key),), arrays)])
         return {"dict": items}
-    if isinstance(value, (list, tuple)):
+    if type(value) in (list, tuple):      # a tuple subclass (Size, a namedtuple) is pickled
         nodes = [_encode(item, path + (str(i),), arrays) for i, item in enumerate(value)]
         return {"tuple" if isinstance(value, tuple) else "list": nodes}
     if isinstance(value, np.generic):
         value = value.item()
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
+    requires_grad = isinstance(value, Tensor) and value.requires_grad
     if isinstance(value, Tensor):
-        value = value.data
+        value = value.array
     if not isinstance(value, np.ndarray) and backend.get_array_module(value) is np:
-        raise TypeError(f"save: cannot store a value of type {type(value).__name__} at "
+        raise _NotPlain(f"save: cannot store a value of type {type(value).__name__} at "
                         f"{where}; minidl saves Tensors, NumPy arrays, numbers, strings, "
                         "bools, None and lists, tuples and dicts of them")
     array = backend.to_numpy(value)
     if array.dtype.newbyteorder("=") not in _CODES:
-        raise TypeError(f"save: unsupported dtype {array.dtype} at {where}; supported: "
+        raise _NotPlain(f"save: unsupported dtype {array.dtype} at {where}; supported: "
                         + ", ".join(str(d) for d in _CODES))
     name = base = ".".join(path)
     copy = 1
@@ -112,7 +126,9 @@ def _encode(value, path: tuple, arrays: dict):
         copy += 1
         name = f"{base}#{copy}"
     arrays[name] = array
-    return {"tensor": name}
+    # a tensor that requires grad (a loss kept in a checkpoint) comes back requiring it,
+    # as from torch.load
+    return {"tensor_rg" if requires_grad else "tensor": name}
 
 
 def _header(arrays: dict, metadata: dict) -> tuple[bytes, list[str]]:
@@ -146,8 +162,8 @@ def _write(fh, header: bytes, arrays: list) -> None:
         _write_array(fh, array)
 
 
-def _atomic_write(path: str, header: bytes, arrays: list) -> None:
-    """Write to a temporary file beside `path`, fsync it, then rename it over `path`."""
+def _atomic_write(path: str, write) -> None:
+    """write(fh) to a temporary file beside `path`, fsync it, then rename it over `path`."""
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"save: {path}: the folder {folder} does not exist")
@@ -156,7 +172,7 @@ def _atomic_write(path: str, header: bytes, arrays: list) -> None:
                  0o666)
     try:
         with os.fdopen(fd, "wb") as fh:
-            _write(fh, header, arrays)
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
         if os.path.exists(path):            # keep the permissions of the file replaced
@@ -179,8 +195,9 @@ def _atomic_write(path: str, header: bytes, arrays: list) -> None:
 
 
 # ---- load ----
-def load(f, map_location=None, weights_only: bool | None = None) -> dict:
-    """Read a file written by `save` (or any safetensors file) without executing code.
+def load(f, map_location=None, weights_only: bool | None = None):
+    """Read a file written by `save` (or any safetensors file); a state dict loads without
+    executing code, a pickled object under PyTorch's weights_only rules.
 
     Parameters
     ----------
@@ -189,8 +206,10 @@ def load(f, map_location=None, weights_only: bool | None = None) -> dict:
     map_location : str or device, optional
         Device for the tensors ('cpu', 'cuda:0'); the CPU by default.
     weights_only : bool, optional
-        Accepted for compatibility with torch.load; minidl never unpickles, so loading is
-        always as safe as `weights_only=True`.
+        For a pickled object (a whole module): True, the default as in PyTorch 2.6+,
+        rebuilds only tensors, arrays, numbers, strings, containers and the classes allowed
+        with add_safe_globals / safe_globals; False unpickles anything (trusted files only).
+        A safetensors file holds no code, so it loads the same either way.
 
     Returns
     -------
@@ -215,6 +234,8 @@ def load(f, map_location=None, weights_only: bool | None = None) -> dict:
     else:
         name = os.fspath(f)
         raw = np.fromfile(name, dtype=np.uint8)
+    if raw[:len(pickled.MAGIC)].tobytes() == pickled.MAGIC:
+        return pickled.loads(raw.tobytes(), name, weights_only is not False, map_location)
     tensors, metadata = _parse(raw, name)
     if map_location is not None:
         for key, array in tensors.items():
@@ -234,9 +255,6 @@ def load(f, map_location=None, weights_only: bool | None = None) -> dict:
     if unused:
         raise ValueError(f"load: {name}: tensors {unused[:5]} are in the file but not in its "
                          "minidl structure")
-    if not isinstance(obj, dict):
-        raise ValueError(f"load: {name}: bad minidl structure in the metadata: the root is a "
-                         f"{type(obj).__name__}, not a dict")
     return obj
 
 
@@ -350,13 +368,13 @@ def _decode(node, tensors: dict, used: set):
     if not (isinstance(node, dict) and len(node) == 1):
         raise ValueError(f"unexpected node {node!r:.100}")
     (tag, body), = node.items()
-    if tag == "tensor":
+    if tag in ("tensor", "tensor_rg"):
         if not isinstance(body, str) or body not in tensors:
             raise ValueError(f"it names a tensor {body!r:.100} that the file does not hold")
         if body in used:
             raise ValueError(f"it names the tensor {body!r:.100} twice")
         used.add(body)
-        return Tensor._wrap(tensors[body], False, None, 0)
+        return Tensor._wrap(tensors[body], tag == "tensor_rg", None, 0)
     if tag in ("list", "tuple") and isinstance(body, list):
         items = [_decode(item, tensors, used) for item in body]
         return tuple(items) if tag == "tuple" else items

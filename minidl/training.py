@@ -8,6 +8,11 @@ A run writes into its output folder:
 
 `--resume` continues from the checkpoint exactly: the same remaining batches in the same
 order, the same optimizer moments, so the final weights equal an uninterrupted run's.
+
+For the crash tests (tests/test_resume_crash.py), the environment variable
+MINIDL_CRASH_AT=<point>:<n> makes the process SIGKILL itself, as a power cut would, at the
+n-th time it reaches <point>: `step` (after an optimizer step), `checkpoint` (right after a
+checkpoint is written) or `eval` (after the first batch of an evaluation).
 """
 from __future__ import annotations
 
@@ -31,6 +36,19 @@ DATASETS = {"digits": Digits, "mnist": MNIST, "fashion-mnist": FashionMNIST,
 MODELS = ("simplecnn", "mlp", "lenet5")
 OPTIMIZERS = {"adam": optim.Adam, "adamw": optim.AdamW, "sgd": optim.SGD}
 CHECKPOINT = "checkpoint.safetensors"
+_crash_counts: dict = {}
+
+
+def _crash_point(point: str) -> None:
+    """SIGKILL this process at the MINIDL_CRASH_AT point (module docstring); else nothing."""
+    wanted = os.environ.get("MINIDL_CRASH_AT")
+    if not wanted:
+        return
+    _crash_counts[point] = _crash_counts.get(point, 0) + 1
+    if wanted == f"{point}:{_crash_counts[point]}":
+        import signal
+        sys.stdout.flush()
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 @dataclass
@@ -89,19 +107,36 @@ def _progress(total: int, desc: str, enabled: bool | None):
                 dynamic_ncols=True, mininterval=0.5)
 
 
-def evaluate(model, dataset, batch_size: int = 1000) -> tuple:
-    """(mean loss, predictions, targets) over a dataset, in eval mode without a graph."""
+def evaluate(model, dataset, batch_size: int = 1000, dist=None) -> tuple:
+    """(mean loss, predictions, targets) over a dataset, in eval mode without a graph.
+    With `dist` (minidl.distributed, initialised), each rank evaluates every world-th
+    sample from its rank on, and the ranks' sums and predictions are gathered, so that
+    every rank returns the whole test set's figures."""
     model.eval()
     loss_fn = nn.CrossEntropyLoss(reduction="sum")
     total, preds, targets = 0.0, [], []
+    n = len(dataset)
+    if dist is not None:
+        from .data import Subset
+        dataset = Subset(dataset, list(range(dist.get_rank(), n, dist.get_world_size())))
     with no_grad():
         for images, labels in DataLoader(dataset, batch_size=batch_size):
             logits = model(images)
             total += loss_fn(logits, labels).item()
+            if not preds:
+                _crash_point("eval")
             preds.append(logits.argmax(1).numpy())
             targets.append(labels.numpy())
     model.train()
-    return total / len(dataset), np.concatenate(preds), np.concatenate(targets)
+    preds = np.concatenate(preds) if preds else np.zeros(0, np.int64)
+    targets = np.concatenate(targets) if targets else np.zeros(0, np.int64)
+    if dist is not None:
+        every = [None] * dist.get_world_size()
+        dist.all_gather_object(every, (total, preds, targets))
+        total = sum(t for t, _, _ in every)
+        preds = np.concatenate([p for _, p, _ in every])
+        targets = np.concatenate([t for _, _, t in every])
+    return total / n, preds, targets
 
 
 class Trainer:
@@ -110,6 +145,14 @@ class Trainer:
     def __init__(self, cfg: Config, resume: bool = False, log=print,
                  progress: bool | None = None):
         self.cfg, self.log, self.progress = cfg, log, progress
+        self.dist, self.rank = None, 0
+        if cfg.extra.get("distributed"):     # one rank of an MPI job (minidl.distributed)
+            from . import distributed
+            if not distributed.is_initialized():
+                distributed.init_process_group()
+            self.dist, self.rank = distributed, distributed.get_rank()
+            if self.rank:                    # rank 0 logs and writes; the others compute
+                self.log, self.progress = (lambda *args, **kwargs: None), False
         self.out = Path(cfg.out)
         self.out.mkdir(parents=True, exist_ok=True)
         creation.manual_seed(cfg.seed)
@@ -117,21 +160,38 @@ class Trainer:
         classes = getattr(self.train_set, "classes", None) or list(range(10))
         self.num_classes = len(classes)
         sample = self.train_set[0][0]
-        self.model = build_model(cfg, tuple(sample.shape), self.num_classes)
-        self.optimizer = OPTIMIZERS[cfg.optimizer](self.model.parameters(), lr=cfg.lr)
+        self.net = build_model(cfg, tuple(sample.shape), self.num_classes)
+        self.model = self.net                # what forward runs: net, or net wrapped in DDP
+        self.optimizer = OPTIMIZERS[cfg.optimizer](self.net.parameters(), lr=cfg.lr)
         self.criterion = nn.CrossEntropyLoss()
-        self.loader = DataLoader(self.train_set, batch_size=cfg.batch_size, shuffle=True)
+        if self.dist is None:
+            self.loader = DataLoader(self.train_set, batch_size=cfg.batch_size, shuffle=True)
+        else:                                # each rank its share, batch_size per rank
+            self.model = self.dist.DistributedDataParallel(self.net)
+            self.sampler = self.dist.DistributedSampler(self.train_set, seed=cfg.seed)
+            self.loader = DataLoader(self.train_set, batch_size=cfg.batch_size,
+                                     sampler=self.sampler)
         self.epoch, self.step_in_epoch, self.history = 0, 0, []
         if resume:
             self._restore()
 
     # ---- checkpoints ----
     def _checkpoint(self) -> None:
-        state = {"config": asdict(self.cfg), "model": self.model.state_dict(),
+        state = {"config": asdict(self.cfg), "model": self.net.state_dict(),
                  "optimizer": self.optimizer.state_dict(), "epoch": self.epoch,
                  "loader": self.loader.state_dict(), "rng": creation.get_rng_state(),
                  "history": self.history}
-        save(state, self.out / CHECKPOINT)
+        if self.dist is not None:            # every rank's running loss of this epoch
+            record = self.history[-1] if self.history else {}
+            every = [None] * self.dist.get_world_size()
+            self.dist.all_gather_object(every, [record.get("loss_sum", 0.0),
+                                                record.get("samples", 0)])
+            state["rank_losses"] = every
+        if self.rank == 0:
+            save(state, self.out / CHECKPOINT)
+        if self.dist is not None:
+            self.dist.barrier()              # the file is whole before any rank goes on
+        _crash_point("checkpoint")
 
     def _restore(self) -> None:
         path = self.out / CHECKPOINT
@@ -147,15 +207,24 @@ class Trainer:
             raise SystemExit("minidl train --resume: the checkpoint is from another run "
                              "(" + "; ".join(mismatch) + ")")
         try:
-            self.model.load_state_dict(state["model"])
+            self.net.load_state_dict(state["model"])
         except RuntimeError as err:
             raise SystemExit(f"minidl train --resume: the checkpoint does not fit this "
                              f"model:\n{err}") from None
         self.optimizer.load_state_dict(state["optimizer"])
-        self.loader.load_state_dict(state["loader"])
-        creation.set_rng_state(state["rng"])
         self.epoch = int(state["epoch"])
         self.history = list(state["history"])
+        loader = state["loader"]
+        if self.dist is not None:
+            # the checkpoint holds rank 0's order; each rank draws its own share again
+            # (the sampler's order is a function of seed and epoch) and skips as many batches
+            self.sampler.set_epoch(self.epoch)
+            loader = dict(loader, indices=self.sampler.epoch_indices(), generator_state=None)
+            mine = state["rank_losses"][self.rank]
+            if self.history and "train_loss" not in self.history[-1]:
+                self.history[-1].update(loss_sum=float(mine[0]), samples=int(mine[1]))
+        self.loader.load_state_dict(loader)
+        creation.set_rng_state(state["rng"])
         self.log(f"resumed from {path}: epoch {self.epoch + 1}, batch "
                  f"{int(state['loader']['batches_yielded']) + 1}")
 
@@ -164,7 +233,7 @@ class Trainer:
         cfg = self.cfg
         while self.epoch < cfg.epochs:
             self._train_epoch()
-            test_loss, pred, target = evaluate(self.model, self.test_set)
+            test_loss, pred, target = evaluate(self.net, self.test_set, dist=self.dist)
             acc = metrics.accuracy(pred, target)
             self.history[-1].update(test_loss=test_loss, test_accuracy=acc)
             self.log(f"epoch {self.epoch + 1}/{cfg.epochs}: train loss "
@@ -177,6 +246,8 @@ class Trainer:
 
     def _train_epoch(self) -> None:
         start = time.perf_counter()
+        if self.dist is not None:
+            self.sampler.set_epoch(self.epoch)
         batches = iter(self.loader)        # draws this epoch's order (or resumes it)
         done = self.loader.state_dict()["batches_yielded"]
         if done == 0:
@@ -191,6 +262,7 @@ class Trainer:
             self.optimizer.zero_grad()
             loss.backward()
             self.optimizer.step()
+            _crash_point("step")
             record["loss_sum"] += loss.item() * len(labels)
             record["samples"] += len(labels)
             done += 1
@@ -202,10 +274,34 @@ class Trainer:
                 self._checkpoint()
         if bar is not None:
             bar.close()
-        record["train_loss"] = record["loss_sum"] / max(record["samples"], 1)
+        loss_sum, samples = record["loss_sum"], record["samples"]
+        if self.dist is not None:          # the whole epoch's mean, over every rank
+            every = [None] * self.dist.get_world_size()
+            self.dist.all_gather_object(every, (loss_sum, samples))
+            loss_sum, samples = sum(e[0] for e in every), sum(e[1] for e in every)
+        record["train_loss"] = loss_sum / max(samples, 1)
         record["seconds"] = time.perf_counter() - start      # of this process's part
 
+    def profile(self, steps: int = 10, warmup: int = 2):
+        """Time `steps` training steps op by op (after `warmup` untimed ones, which compile
+        the kernels) and return the minidl.profiler.profile; nothing is saved."""
+        from .profiler import profile
+        batches = iter(DataLoader(self.train_set, batch_size=self.cfg.batch_size,
+                                  shuffle=True))
+        with_batches = [next(batches) for _ in range(warmup + steps)]
+        for i, (images, labels) in enumerate(with_batches):
+            if i == warmup:
+                prof = profile().__enter__()
+            loss = self.criterion(self.model(images), labels)
+            self.optimizer.zero_grad()
+            loss.backward()
+            self.optimizer.step()
+        prof.__exit__(None, None, None)
+        return prof
+
     def _write_metrics(self) -> None:
+        if self.rank:
+            return
         keys = ("epoch", "train_loss", "test_loss", "test_accuracy", "seconds")
         rows = [{k: r[k] for k in keys if k in r} for r in self.history]
         tmp = self.out / "metrics.json.tmp"
@@ -214,9 +310,13 @@ class Trainer:
         _plot(rows, self.out / "curves.png")
 
     def _final_report(self) -> dict:
-        _, pred, target = evaluate(self.model, self.test_set)
-        report = metrics.classification_report(target, pred, self.num_classes)
-        matrix = metrics.confusion_matrix(target, pred, self.num_classes)
+        _, pred, target = evaluate(self.net, self.test_set, dist=self.dist)
+        if self.rank:
+            return {"accuracy": metrics.accuracy(pred, target), "history": self.history}
+        report = metrics.classification_report(preds=pred, target=target,
+                                               num_classes=self.num_classes)
+        matrix = metrics.confusion_matrix(preds=pred, target=target,
+                                          num_classes=self.num_classes)
         text = (f"{report}\nconfusion matrix (rows: true class, columns: predicted)\n"
                 f"{np.array2string(matrix, max_line_width=120)}\n")
         (self.out / "report.txt").write_text(text)

@@ -24,9 +24,10 @@ def _same(a, b):
     if isinstance(b, (minidl.Tensor, np.ndarray)):
         expected = b.detach().numpy() if isinstance(b, minidl.Tensor) else b
         assert isinstance(a, minidl.Tensor), f"{type(a).__name__} instead of a Tensor"
-        assert not a.requires_grad
+        # requires_grad comes back as saved (torch.load's behaviour); a state dict has none
+        assert a.requires_grad == (isinstance(b, minidl.Tensor) and b.requires_grad)
         assert a.dtype == expected.dtype and a.shape == expected.shape
-        np.testing.assert_array_equal(a.numpy(), expected)
+        np.testing.assert_array_equal(a.detach().numpy(), expected)
     elif isinstance(b, dict):
         assert isinstance(a, dict) and list(a) == list(b)
         assert [type(k) for k in a] == [type(k) for k in b]
@@ -85,7 +86,7 @@ def test_non_contiguous_and_big_endian_arrays_are_saved_by_value(tmp_path):
     for key, array in obj.items():
         assert out[key].dtype.isnative
         np.testing.assert_array_equal(out[key].numpy(), array)
-    out["transposed"].data[0, 0] = 99.0            # loaded arrays are writable
+    out["transposed"].array[0, 0] = 99.0            # loaded arrays are writable
 
 
 _leaves = st.one_of(
@@ -128,9 +129,9 @@ def test_tensors_on_every_array_module_round_trip(xp, tmp_path):
     t = minidl.tensor(xp.arange(6, dtype=xp.float32).reshape(2, 3))
     minidl.save({"t": t}, tmp_path / "d.safetensors")
     out = minidl.load(tmp_path / "d.safetensors", map_location=str(t.device))
-    assert minidl.backend.get_array_module(out["t"].data) is xp
-    np.testing.assert_array_equal(minidl.backend.to_numpy(out["t"].data),
-                                  minidl.backend.to_numpy(t.data))
+    assert minidl.backend.get_array_module(out["t"].array) is xp
+    np.testing.assert_array_equal(minidl.backend.to_numpy(out["t"].array),
+                                  minidl.backend.to_numpy(t.array))
 
 
 # ---- the format, as other readers see it ----
@@ -238,18 +239,12 @@ def test_save_into_a_missing_folder_raises(tmp_path):
 
 
 # ---- what save refuses ----
-@pytest.mark.parametrize("obj,error,match", [
-    ([np.zeros(2)], TypeError, "expected a dict"),
-    (minidl.zeros(2), TypeError, r"expected a dict .*\{'tensor': t\}"),
-    ({"a": {"b": object()}}, TypeError, "type object at a.b"),
-    ({"a": [1, {2.5: 1}]}, TypeError, r"dict keys must be str or int, got 2.5 \(float\) in a.1"),
-    ({True: 1}, TypeError, "dict keys must be str or int, got True"),
-    ({"c": np.zeros(2, np.complex64)}, TypeError, "unsupported dtype complex64 at c"),
-    ({"s": np.array(["a"])}, TypeError, "unsupported dtype <U1 at s"),
-])
-def test_save_rejects_what_it_cannot_store(obj, error, match, tmp_path):
-    with pytest.raises(error, match=match):
-        minidl.save(obj, tmp_path / "x.safetensors")
+@pytest.mark.parametrize("obj", [{"f": lambda: 1}, [np.zeros(2), lambda: 2]])
+def test_save_refuses_what_it_cannot_store_and_leaves_no_file(obj, tmp_path):
+    # what safetensors cannot hold is pickled (tests/test_serialization_pickle.py); what
+    # pickle cannot hold either is refused, naming the type, and nothing is written
+    with pytest.raises(TypeError, match=f"save: cannot pickle {type(obj).__name__}"):
+        minidl.save(obj, tmp_path / "x.pt")
     assert os.listdir(tmp_path) == []
 
 
@@ -350,8 +345,8 @@ DATA = np.arange(6, dtype=np.float32).tobytes()        # 24 bytes
      "unknown structure version 99"),
     ({"__metadata__": {"minidl.structure": json.dumps(
         {"version": 1, "root": {"dict": [[1.5, 2]]}})}}, b"", "bad dict item"),
-    ({"__metadata__": {"minidl.structure": json.dumps({"version": 1, "root": {"list": []}})}},
-     b"", "the root is a list"),
+    ({"__metadata__": {"minidl.structure": json.dumps({"version": 1, "root": {"set": []}})}},
+     b"", "unexpected node"),
 ])
 def test_a_header_that_lies_raises(header, data, match, tmp_path):
     _expect_error(_write_raw(tmp_path / "lie.safetensors", header, data), match)

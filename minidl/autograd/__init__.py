@@ -5,3 +5,4 @@ from .function import Function, ArrayFunction
 from .engine import backward, grad
 from .gradcheck import gradcheck, gradgradcheck, GradcheckError
 from . import functional
+from ..legacy import Variable  # noqa: E402  (the legacy alias)

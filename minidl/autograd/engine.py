@@ -23,9 +23,7 @@ class AccumulateGrad(Function):
     def __init__(self, leaf):
         self.variable = leaf
 
-    @classmethod
-    def name(cls) -> str:
-        return "AccumulateGrad"
+    torch_name = "AccumulateGrad"
 
 
 def _topological_order(roots):
@@ -60,6 +58,21 @@ def _apply_hooks(hooks, grad):
 
 
 def _run(roots, root_grads, retain_graph, create_graph, targets=None):
+    """_propagate, then the callbacks queued during it (queue_callback)."""
+    _depth[0] += 1
+    try:
+        _propagate(roots, root_grads, retain_graph, create_graph, targets)
+    except BaseException:
+        if _depth[0] == 1:
+            _callbacks.clear()        # a failed backward runs none of them
+        raise
+    finally:
+        _depth[0] -= 1
+    if _depth[0] == 0:
+        _run_callbacks()
+
+
+def _propagate(roots, root_grads, retain_graph, create_graph, targets=None):
     """Propagate `root_grads` from `roots` through the graph.
 
     targets: None to accumulate into leaves, else a dict {(node, output_nr): None} to be
@@ -84,6 +97,7 @@ def _run(roots, root_grads, retain_graph, create_graph, targets=None):
     prev_mode = STATE.enabled
     STATE.enabled = create_graph
     anomaly = STATE.anomaly
+    special = anomaly or _backward_timer is not None     # decided once, not per node
     try:
         for node in order:
             grads = buffers.pop(node, None)
@@ -99,6 +113,11 @@ def _run(roots, root_grads, retain_graph, create_graph, targets=None):
                         targets[(node, 0)] = g
                 else:
                     _accumulate(leaf, g, create_graph)
+                    post = getattr(leaf, "_post_hooks", None)
+                    if post:            # register_post_accumulate_grad_hook
+                        g = None
+                        for hook in list(post):
+                            hook(leaf)
                 continue
             if node._hooks:
                 for nr, hook in node._hooks:
@@ -118,8 +137,8 @@ def _run(roots, root_grads, retain_graph, create_graph, targets=None):
                 grads = _complete(node, grads)
             if node._watched:
                 node._check_watched()
-            if anomaly:
-                grads_in = _checked_backward(node, grads)
+            if special:
+                grads_in = _special_backward(node, grads, anomaly)
             else:
                 grads_in = node.backward(node, *grads)
             if type(grads_in) is not tuple:
@@ -135,7 +154,7 @@ def _run(roots, root_grads, retain_graph, create_graph, targets=None):
                 child, nr, shape, dtype = edge
                 if type(g) is not Tensor and not isinstance(g, Tensor):
                     g = Tensor._wrap(g, False, None, 0)
-                data = g.data
+                data = g.array
                 if data.shape != shape:
                     g = g._sum_to(shape, node)
                 if data.dtype != dtype:
@@ -155,6 +174,48 @@ def _run(roots, root_grads, retain_graph, create_graph, targets=None):
         STATE.enabled = prev_mode
 
 
+# Callbacks queued during a backward run once it has finished (PyTorch's
+# Variable._execution_engine.queue_callback): DistributedDataParallel waits for its
+# gradient all-reduces there. Only the outermost run calls them (a backward inside a hook
+# is part of it).
+_callbacks: list = []
+_depth = [0]
+
+
+def queue_callback(callback) -> None:
+    """Run `callback()` when the backward now running ends (raises outside a backward)."""
+    if _depth[0] == 0:
+        raise RuntimeError("queue_callback: only callable while a backward is running")
+    _callbacks.append(callback)
+
+
+def _run_callbacks() -> None:
+    while _callbacks:
+        _callbacks.pop(0)()
+
+
+_backward_timer = None      # minidl.profiler's, while a profile runs
+
+
+def set_backward_timer(timer) -> None:
+    """Have every node's backward run through timer(node, grads, run) (the profiler), or
+    not (None)."""
+    global _backward_timer
+    _backward_timer = timer
+
+
+def _special_backward(node, grads, anomaly: bool):
+    """A node's backward in anomaly mode or under the profiler."""
+    run = _checked_backward if anomaly else _plain_backward
+    if _backward_timer is not None:
+        return _backward_timer(node, grads, run)
+    return run(node, grads)
+
+
+def _plain_backward(node, grads):
+    return node.backward(node, *grads)
+
+
 def _checked_backward(node, grads):
     """Anomaly mode: run one backward and name this node if its result is not finite."""
     Tensor = _tensor.Tensor
@@ -164,7 +225,7 @@ def _checked_backward(node, grads):
     finally:
         STATE.anomaly = True
     values = grads_in if type(grads_in) is tuple else (grads_in,)
-    _check_finite([g.data if isinstance(g, Tensor) else g for g in values], node.name(),
+    _check_finite([g.array if isinstance(g, Tensor) else g for g in values], node.name(),
                   "backward", node._site)
     return grads_in
 
@@ -188,7 +249,7 @@ def _complete(node, grads):
     if not node.materialize_grads or all(g is not None for g in grads):
         return grads
     Tensor = _tensor.Tensor
-    ref = next(g for g in grads if g is not None).data
+    ref = next(g for g in grads if g is not None).array
     from ..backend import get_array_module
 
     xp = get_array_module(ref)
@@ -206,7 +267,7 @@ def _unshared(grad) -> bool:
     """True when nothing but the engine holds this gradient, Tensor or array (no view, no
     saved copy, no hook that kept it), so it can become `.grad` without a copy; PyTorch's
     AccumulateGrad steals such a gradient too. CPython reference counts tell."""
-    data = grad.data
+    data = grad.array
     return (type(data) is np.ndarray and data.base is None and data.flags.c_contiguous
             and data.flags.writeable and sys.getrefcount(grad) <= _TENSOR_REFS
             and sys.getrefcount(data) <= _ARRAY_REFS)
@@ -224,17 +285,17 @@ def _accumulate(leaf, grad, create_graph):
     (autograd.version). A `.grad` whose array cannot be written (set by hand to a
     broadcast view) gets a new array instead."""
     if create_graph:
-        leaf.grad = grad.clone() if leaf.grad is None else leaf.grad + grad
+        leaf._grad = grad.clone() if leaf._grad is None else leaf._grad + grad
     elif leaf.grad is None:
-        data = grad.data if _unshared(grad) else grad.data.copy()
-        leaf.grad = _tensor.Tensor._wrap(data, False, None, 0)
+        data = grad.array if _unshared(grad) else grad.array.copy()
+        leaf._grad = _tensor.Tensor._wrap(data, False, None, 0)
     else:
-        held = leaf.grad.data
+        held = leaf.grad.array
         if getattr(held.flags, "writeable", True):
-            held += grad.data
+            held += grad.array
             version.bump(held)
         else:
-            leaf.grad = _tensor.Tensor._wrap(held + grad.data, False, None, 0)
+            leaf._grad = _tensor.Tensor._wrap(held + grad.array, False, None, 0)
 
 
 def reset_grad(param, set_to_none: bool) -> None:
@@ -258,12 +319,12 @@ def _root_grads(outputs, grad_outputs, op):
     result = []
     for out, g in zip(outputs, grad_outputs):
         if g is None:
-            if out.data.size != 1:
+            if out.array.size != 1:
                 raise RuntimeError(f"{op}: grad can be implicitly created only for scalar "
                                    f"outputs, got an output of shape {tuple(out.shape)}; "
                                    "pass a gradient of that shape")
             from ..backend import get_array_module
-            g = Tensor._wrap(get_array_module(out.data).ones_like(out.data), False, None, 0)
+            g = Tensor._wrap(get_array_module(out.array).ones_like(out.array), False, None, 0)
         elif not isinstance(g, Tensor):
             g = Tensor(g, dtype=out.dtype)
         if g.shape != out.shape:
@@ -289,6 +350,16 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
     if grad_tensors is None or isinstance(grad_tensors, Tensor):
         grad_tensors = [grad_tensors] * len(tensors) if grad_tensors is None else [grad_tensors]
     _check_outputs(tensors, "backward")
+    if inputs is not None:     # only these get a .grad (leaves or not), as in PyTorch
+        inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        if not inputs:
+            raise RuntimeError("backward: 'inputs' argument to backward() cannot be empty.")
+        found = _gradients(tensors, inputs, grad_tensors, retain_graph, create_graph,
+                           "backward")
+        for t, g in zip(inputs, found):
+            if g is not None:
+                _accumulate(t, g, create_graph)
+        return
     grads = _root_grads(tensors, grad_tensors, "backward")
     if retain_graph is None:
         retain_graph = create_graph
@@ -305,16 +376,30 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     """Return d(outputs)/d(inputs) as a tuple, touching no `.grad` (torch.autograd.grad)."""
     Tensor = _tensor.Tensor
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    single_input = isinstance(inputs, Tensor)
-    inputs = [inputs] if single_input else list(inputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    _check_outputs(outputs, "grad")
+    result = _gradients(outputs, inputs, grad_outputs, retain_graph, create_graph, "grad")
+    for i, g in enumerate(result):
+        if g is None and not allow_unused:
+            raise RuntimeError(f"grad: input {i} (shape {tuple(inputs[i].shape)}) was not "
+                               "used in the graph of the outputs; set allow_unused=True if "
+                               "this is expected")
+    return tuple(g if g is None or create_graph else g.detach() for g in result)
+
+
+def _gradients(outputs, inputs, grad_outputs, retain_graph, create_graph, op):
+    """d(outputs)/d(input) for each input (None where it is not reached), by one run over
+    the nodes on a path from the outputs to an input."""
+    Tensor = _tensor.Tensor
     if grad_outputs is None or isinstance(grad_outputs, Tensor):
         grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
-    _check_outputs(outputs, "grad")
     for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: inputs must be Tensors, got {type(t).__name__} at {i}")
         if not t.requires_grad:
-            raise RuntimeError(f"grad: input {i} (shape {tuple(t.shape)}) does not require "
+            raise RuntimeError(f"{op}: input {i} (shape {tuple(t.shape)}) does not require "
                                "grad; set requires_grad=True on it")
-    grads = _root_grads(outputs, grad_outputs, "grad")
+    grads = _root_grads(outputs, grad_outputs, op)
     if retain_graph is None:
         retain_graph = create_graph
     keys = [(t.grad_fn, t._output_nr) if t.grad_fn is not None else (t._accumulator(), 0)
@@ -329,14 +414,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         for out, root_g in zip(outputs, grads):
             if out is inputs[i] and out.grad_fn is None:
                 g = root_g if g is None else g + root_g
-        if g is None and not allow_unused:
-            raise RuntimeError(f"grad: input {i} (shape {tuple(inputs[i].shape)}) was not "
-                               "used in the graph of the outputs; set allow_unused=True if "
-                               "this is expected")
-        if g is not None and not create_graph:
-            g = g.detach()
         result.append(g)
-    return tuple(result)
+    return result
 
 
 def make_weak_grad_setter(tensor):

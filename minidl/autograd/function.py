@@ -16,6 +16,7 @@ input (or None), written with Tensor operations so `create_graph=True` different
 """
 from __future__ import annotations
 
+import functools
 import traceback
 
 import numpy as np
@@ -24,6 +25,40 @@ from . import version
 from .grad_mode import STATE
 from .version import _counts as _version_counts   # one dict, never rebound
 from .. import tensor as _tensor  # Tensor is defined above autograd; looked up at call time
+
+
+def _torch_name(cls) -> str:
+    if cls.torch_name is not None:
+        return cls.torch_name
+    name = cls.__name__
+    return name[:-2] + "Backward0" if name.endswith("Fn") else name
+
+
+def named(out, name: str, source=None):
+    """Give the node that made `out` PyTorch's name for the op a composite stands for
+    (mean is a sum times 1/n here, one MeanBackward0 node in PyTorch); returns `out`.
+    Nothing changes where the op handed back its input `source` itself."""
+    node = getattr(out, "grad_fn", None)
+    if node is not None and out is not source:
+        node._name = name
+    return out
+
+
+def torch_node(name: str):
+    """Decorate an op composed of others with PyTorch's name for its one node: the node
+    that makes its result (the first, for ops returning values and indices) is `name`."""
+    def decorate(fn):
+        @functools.wraps(fn)
+        def op(*args, **kwargs):
+            out = fn(*args, **kwargs)
+            first = out[0] if isinstance(out, tuple) else out
+            node = getattr(first, "grad_fn", None)
+            # not a node of an argument: ops such as dropout in eval mode return the input
+            if node is not None and all(getattr(a, "grad_fn", None) is not node for a in args):
+                node._name = name
+            return out
+        return op
+    return decorate
 
 
 class Function:
@@ -51,6 +86,11 @@ class Function:
     _hooks = None             # [(output_nr, hook)] registered on non-leaf outputs
     _site = None              # forward call site, recorded in anomaly mode
     _non_differentiable = ()
+    # PyTorch's name for this node where `XxxFn` -> `XxxBackward0` is not it; a node may
+    # also carry its own (`_name`), where PyTorch's depends on the arguments (x[0] is a
+    # SelectBackward0, x[1:] a SliceBackward0) or on the composite that made it (mean)
+    torch_name = None
+    _name = None
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
@@ -111,12 +151,18 @@ class Function:
                 out.append(entry)
         return tuple(out)
 
-    @classmethod
-    def name(cls) -> str:
-        return cls.__name__
+    def name(self) -> str:
+        """This node's name as PyTorch prints it: grad_fn=<MulBackward0>."""
+        return self._name or _torch_name(type(self))
+
+    @property
+    def next_functions(self) -> tuple:
+        """(node, output_nr) per input, as PyTorch's: (None, 0) where no gradient flows,
+        the leaf's AccumulateGrad node at a leaf."""
+        return tuple((e[0], e[1]) if e is not None else (None, 0) for e in self.next_edges)
 
     def __repr__(self) -> str:
-        return f"<{self.name()} object>"
+        return f"<{self.name()} object at {id(self):#x}>"
 
     # ---- graph construction ----
     @classmethod
@@ -130,7 +176,7 @@ class Function:
         fargs, edges, record = [], [], False
         for a in args:
             if isinstance(a, Tensor):
-                data = a.data
+                data = a.array
                 fargs.append(data)
                 if enabled and a._requires_grad:
                     record = True
@@ -144,6 +190,10 @@ class Function:
                 fargs.append(a)
             edges.append(None)
         ctx.next_edges = edges
+        if STATE.anomaly:
+            _check_finite_inputs(fargs if cls._array_forward else
+                                 [a.array if isinstance(a, Tensor) else a for a in args],
+                                 ctx.name())
 
         if cls._array_forward:
             raw = cls.forward(ctx, *fargs, **kwargs)
@@ -155,12 +205,12 @@ class Function:
                 STATE.enabled = prev
         single = type(raw) is not tuple
         if single:
-            a = raw.data if isinstance(raw, Tensor) else raw
+            a = raw.array if isinstance(raw, Tensor) else raw
             arrays = (np.asarray(a) if isinstance(a, np.generic) else a,)
         else:
-            arrays = [_as_array(o.data if isinstance(o, Tensor) else o) for o in raw]
+            arrays = [_as_array(o.array if isinstance(o, Tensor) else o) for o in raw]
         if STATE.anomaly:
-            _check_finite(arrays, cls.name(), "forward")
+            _check_finite(arrays, ctx.name(), "forward")
 
         if not record:
             if single:
@@ -175,7 +225,7 @@ class Function:
             a = arrays[0]
             if a.dtype.kind in "fc" and not ctx._non_differentiable:
                 out = object.__new__(Tensor)      # Tensor._wrap, inlined on the hot path
-                out.data, out.grad, out._requires_grad, out.grad_fn = a, None, True, ctx
+                out.array, out._grad, out._requires_grad, out.grad_fn = a, None, True, ctx
                 out._output_nr, out._hooks, out._acc = 0, None, None
                 return out
             return Tensor._wrap(a, False, None, 0)
@@ -204,8 +254,8 @@ class Function:
             # the Tensor argument that holds v, the one in v's own place first: in
             # x * x.detach() both hold one array, and the second factor saved is the detached
             a = args[i] if i < len(args) else None
-            if not (isinstance(a, Tensor) and (v is a.data or v is a)):
-                a = next((b for b in args if isinstance(b, Tensor) and (v is b.data or v is b)),
+            if not (isinstance(a, Tensor) and (v is a.array or v is a)):
+                a = next((b for b in args if isinstance(b, Tensor) and (v is b.array or v is b)),
                          None)
             if a is not None:
                 # a leaf is kept itself; a non-leaf as a snapshot of (data, grad_fn), so an
@@ -214,7 +264,7 @@ class Function:
                     entry = a
                 else:
                     entry = object.__new__(Tensor)      # Tensor._wrap, inlined
-                    entry.data, entry.grad, entry._requires_grad = a.data, None, True
+                    entry.array, entry._grad, entry._requires_grad = a.array, None, True
                     entry.grad_fn, entry._output_nr = a.grad_fn, a._output_nr
                     entry._hooks = entry._acc = None
             if entry is None:
@@ -229,7 +279,7 @@ class Function:
             saved.append(entry)
             # the array it holds now, to tell at backward whether it changed in place
             held = arrays[entry.index] if type(entry) is _OutputRef else \
-                entry.data if isinstance(entry, Tensor) else None
+                entry.array if isinstance(entry, Tensor) else None
             data.append(held)
             arrays_saved = arrays_saved or held is not None
         self._saved = tuple(saved)
@@ -252,7 +302,7 @@ class Function:
                 continue
             was = 0 if then is None else then[i]
             now = version.version(data)
-            rebound = type(entry) is not _OutputRef and entry.data is not data
+            rebound = type(entry) is not _OutputRef and entry.array is not data
             if now != was or rebound:
                 if type(entry) is _OutputRef:
                     what = f", which is output {entry.index} of {self.name()},"
@@ -306,6 +356,24 @@ class ArrayFunction(Function):
     """Base class of the built-in ops: forward works on raw arrays, backward on Tensors."""
 
     _array_forward = True
+
+
+def _check_finite_inputs(arrays, op: str) -> None:
+    """Anomaly mode, before an op runs: a NaN or inf already in an input came from outside
+    the checked ops (data, a parameter, an op run with anomaly mode off), so it is
+    reported as such rather than blamed on this op."""
+    from ..backend import get_array_module
+
+    for i, a in enumerate(arrays):
+        if a is None or not hasattr(a, "dtype") or a.dtype.kind not in "fc":
+            continue
+        xp = get_array_module(a)
+        if not bool(xp.isfinite(a).all()):
+            kind = "NaN" if bool(xp.isnan(a).any()) else "inf"
+            raise RuntimeError(f"Function '{op}' got {kind} values in its input {i} (shape "
+                               f"{tuple(a.shape)}): the input already held {kind} before this "
+                               f"op, so it came from outside the ops anomaly mode checked "
+                               f"(the data, a parameter, or an op run with anomaly mode off)")
 
 
 def _check_finite(arrays, op: str, phase: str, site: str | None = None) -> None:

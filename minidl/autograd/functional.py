@@ -23,7 +23,7 @@ def _prepare(inputs, create_graph):
 
 def _fill(grads, like):
     Tensor = _tensor.Tensor
-    return tuple(g if g is not None else Tensor._wrap(t.data * 0, False, None, 0)
+    return tuple(g if g is not None else Tensor._wrap(t.array * 0, False, None, 0)
                  for g, t in zip(grads, like))
 
 
@@ -53,11 +53,11 @@ def jvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
         xs = _prepare(inputs, create_graph)
         outs, out_tuple = _as_tuple(func(*xs))
         if v is None:
-            if any(x.data.size != 1 for x in xs):
+            if any(x.array.size != 1 for x in xs):
                 raise RuntimeError("jvp: v can be None only when every input has one element")
-            v = tuple(Tensor._wrap(x.data * 0 + 1, False, None, 0) for x in xs)
+            v = tuple(Tensor._wrap(x.array * 0 + 1, False, None, 0) for x in xs)
         vs = _as_tuple(v)[0]
-        us = [Tensor._wrap(o.data * 0, True, None, 0) for o in outs]
+        us = [Tensor._wrap(o.array * 0, True, None, 0) for o in outs]
         g = _fill(_grad(list(outs), list(xs), us, create_graph=True, allow_unused=True), xs)
         g = [gi for gi in g if gi.requires_grad]
         res = _grad(g, us, [vi for vi, gi in zip(vs, g)], create_graph=create_graph,
@@ -80,7 +80,7 @@ def jacobian(func, inputs, create_graph: bool = False, strict: bool = False,
         for out in outs:
             rows = [[] for _ in xs]
             flat = ops.reshape(out, (-1,))
-            for k in range(flat.data.size):
+            for k in range(flat.array.size):
                 if out.requires_grad:
                     gs = _grad([flat[k]], list(xs), retain_graph=True,
                                create_graph=create_graph, allow_unused=True)
@@ -90,7 +90,7 @@ def jacobian(func, inputs, create_graph: bool = False, strict: bool = False,
                     r.append(g)
             jac = []
             for x, r in zip(xs, rows):
-                stacked = ops.stack(r, 0) if r else _tensor.Tensor(x.data.reshape(0, *x.shape))
+                stacked = ops.stack(r, 0) if r else _tensor.Tensor(x.array.reshape(0, *x.shape))
                 jac.append(ops.reshape(stacked, tuple(out.shape) + tuple(x.shape)))
             table.append(_result(jac, create_graph))
     if not out_tuple:
@@ -105,7 +105,7 @@ def hessian(func, inputs, create_graph: bool = False, strict: bool = False,
 
     def gradient(*xs):
         out = func(*xs)
-        if out.data.size != 1:
+        if out.array.size != 1:
             raise RuntimeError(f"hessian: the function must return a single-element tensor, "
                                f"got shape {tuple(out.shape)}")
         return _fill(_grad([out], list(xs), create_graph=True, allow_unused=True), xs)

@@ -44,28 +44,28 @@ def _flat_outputs(func, inputs) -> list:
     """The outputs of func as flat float64 host arrays (grad mode stays on: gradgradcheck's
     function differentiates inside)."""
     outs = _outputs(func, inputs)
-    return [to_numpy(o.data).astype(np.float64).ravel() for o in outs]
+    return [to_numpy(o.array).astype(np.float64).ravel() for o in outs]
 
 
 def _numerical_directional(func, inputs, i, direction, eps) -> list:
     """(f(x_i + eps*u) - f(x_i - eps*u)) / (2 eps) for each output, flattened."""
     x = inputs[i]
-    xp = get_array_module(x.data)
-    orig = x.data.copy()
+    xp = get_array_module(x.array)
+    orig = x.array.copy()
     step = xp.asarray(direction.reshape(x.shape) * eps, dtype=x.dtype)
     try:
-        x.data[...] = orig + step
+        x.array[...] = orig + step
         plus = _flat_outputs(func, inputs)
-        x.data[...] = orig - step
+        x.array[...] = orig - step
         minus = _flat_outputs(func, inputs)
     finally:
-        x.data[...] = orig
+        x.array[...] = orig
     return [(p - m) / (2 * eps) for p, m in zip(plus, minus)]
 
 
 def _numerical_jacobians(func, inputs, i, n_outputs_sizes, eps) -> list:
     """Per output o, the (out_size, in_size) Jacobian w.r.t. input i by central differences."""
-    n = inputs[i].data.size
+    n = inputs[i].array.size
     jac = [np.zeros((size, n)) for size in n_outputs_sizes]
     for j in range(n):
         unit = np.zeros(n)
@@ -81,10 +81,10 @@ def _vjp(func, inputs, diff_idx, out_index, v_flat) -> list:
     Tensor = _tensor.Tensor
     outs = _outputs(func, inputs)
     out = outs[out_index]
-    result = [np.zeros(inputs[i].data.size) for i in diff_idx]
+    result = [np.zeros(inputs[i].array.size) for i in diff_idx]
     if not isinstance(out, Tensor) or not out.requires_grad:
         return result
-    xp = get_array_module(out.data)
+    xp = get_array_module(out.array)
     v = Tensor._wrap(xp.asarray(v_flat.reshape(out.shape), dtype=out.dtype), False, None, 0)
     grads = _grad([out], [inputs[i] for i in diff_idx], [v], allow_unused=True)
     for k, (i, g) in enumerate(zip(diff_idx, grads)):
@@ -92,7 +92,7 @@ def _vjp(func, inputs, diff_idx, out_index, v_flat) -> list:
             if g.shape != inputs[i].shape:
                 raise GradcheckError(f"gradcheck: gradient for input {i} has shape "
                                      f"{tuple(g.shape)}, expected {tuple(inputs[i].shape)}")
-            result[k] = to_numpy(g.data).astype(np.float64).ravel()
+            result[k] = to_numpy(g.array).astype(np.float64).ravel()
     return result
 
 
@@ -146,13 +146,13 @@ def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: floa
     inputs = _as_tuple(inputs)
     diff_idx = _diff_inputs(inputs)
     outs = _outputs(func, inputs)
-    sizes = [o.data.size for o in outs]
+    sizes = [o.array.size for o in outs]
     shapes = [tuple(o.shape) for o in outs]
     rng = np.random.default_rng(seed)
     for k, i in enumerate(diff_idx):
         in_shape = tuple(inputs[i].shape)
         if fast_mode:
-            u = rng.standard_normal(inputs[i].data.size)
+            u = rng.standard_normal(inputs[i].array.size)
             u /= max(np.linalg.norm(u), 1e-12)
             num_dirs = _numerical_directional(func, inputs, i, u, eps)
             for o, size in enumerate(sizes):
@@ -166,7 +166,7 @@ def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: floa
             continue
         numerical = _numerical_jacobians(func, inputs, i, sizes, eps)
         for o, size in enumerate(sizes):
-            analytical = np.zeros((size, inputs[i].data.size))
+            analytical = np.zeros((size, inputs[i].array.size))
             for row in range(size):
                 unit = np.zeros(size)
                 unit[row] = 1.0

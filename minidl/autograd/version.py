@@ -16,8 +16,9 @@ goes when its array is freed.
 What bumps the count: every in-place op on a Tensor that writes into its array (`add_`,
 `zero_`, `copy_`, `x[i] = v`, ... under no_grad or on a tensor that needs no grad), the
 optimizers' updates, a zeroing `zero_grad(set_to_none=False)`, BatchNorm's running
-statistics, `load_state_dict` and the `nn.init` functions. Writing into `t.data` (the raw
-array) directly does not, as writing through `t.data` is untracked in PyTorch.
+statistics, `load_state_dict` and the `nn.init` functions. Writing through `t.data` (a
+Tensor that shares the memory) or into `t.array` (the raw array) does not, as writing
+through `t.data` is untracked in PyTorch.
 """
 from __future__ import annotations
 

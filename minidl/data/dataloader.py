@@ -143,7 +143,7 @@ def default_collate(batch: list):
                         f"{type(batch).__name__}")
     elem = batch[0]
     if isinstance(elem, Tensor) or isinstance(elem, np.ndarray):
-        arrays = [b.data if isinstance(b, Tensor) else b for b in batch]
+        arrays = [b.array if isinstance(b, Tensor) else b for b in batch]
         if arrays[0].dtype.kind in "OUSV":
             raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, "
                             f"numbers, dicts or lists; found array of dtype {arrays[0].dtype}")

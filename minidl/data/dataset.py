@@ -71,8 +71,8 @@ class TensorDataset(Dataset):
 
     def get_batch(self, indices: np.ndarray) -> list:
         """The samples at `indices`, collated: one Tensor per tensor, batch dim first."""
-        idx = _index_for(indices, self.tensors[0].data)
-        return [Tensor._wrap(t.data[idx], False, None, 0) for t in self.tensors]
+        idx = _index_for(indices, self.tensors[0].array)
+        return [Tensor._wrap(t.array[idx], False, None, 0) for t in self.tensors]
 
 
 def _index_for(indices: np.ndarray, array):
@@ -174,6 +174,9 @@ def resolve_generator(generator) -> np.random.Generator:
         return creation.default_generator()
     if isinstance(generator, np.random.Generator):
         return generator
+    from ..random import Generator
+    if isinstance(generator, Generator):
+        return generator._rng
     if isinstance(generator, (int, np.integer)) and not isinstance(generator, bool):
         return np.random.default_rng(int(generator))
     raise TypeError(f"generator must be an int seed, a numpy.random.Generator or None, "

@@ -24,7 +24,7 @@ from .dataset import resolve_generator
 
 
 def _unwrap(x):
-    return x.data if isinstance(x, Tensor) else x
+    return x.array if isinstance(x, Tensor) else x
 
 
 def _like(x, array):

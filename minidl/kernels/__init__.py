@@ -70,7 +70,8 @@ def numba_kernels(name: str):
         first = not _modules
         module = _modules[name] = importlib.import_module(f"{__name__}.{name}")
         if first:                           # the CPU kernels' first use
-            from . import malloc
+            from . import compile_notice, malloc
+            compile_notice.install()        # a line on stderr if they must compile
             from .threads import get_num_threads, quiet_openmp
             quiet_openmp()                  # before Numba starts its OpenMP threads
             _numba_threads(get_num_threads())

@@ -16,7 +16,6 @@ import types
 import numba
 from numba import njit
 
-from .threads import note_parallel_work
 
 
 def kernel(fn=None, *, parallel: bool = False, fastmath=False):
@@ -49,9 +48,7 @@ def _renamed(fn, suffix: str):
 
 def pick(compiled: tuple, size: int, parallel_min: int):
     """The parallel twin for `size` elements at or above `parallel_min` when Numba has more
-    than one thread (noted in kernels.threads, for the matmul dispatch), else the serial
-    one."""
+    than one thread, else the serial one (by size and thread count: never the clock)."""
     if size >= parallel_min and numba.get_num_threads() > 1:
-        note_parallel_work()
         return compiled[0]
     return compiled[1]

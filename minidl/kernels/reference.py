@@ -434,3 +434,43 @@ def adam_update_(p, g, m, v, v_max, lr, beta1, beta2, eps, weight_decay, decoupl
         xp.maximum(v_max, v, out=v_max)
         v = v_max
     p -= step_size * (m / (xp.sqrt(v) / bias_correction2_sqrt + eps))   # PyTorch's addcdiv
+
+
+# ---- the LSTM cell (ops/rnn_cell.py); the Numba twins are in rnn_numba.py ----
+def _sigmoid(x):
+    xp = get_array_module(x)
+    return 1 / (1 + xp.exp(-x))
+
+
+def lstm_cell_forward(gates, c_prev):
+    """One LSTM cell update from the pre-activation gates (N, 4H), PyTorch's order i, f, g,
+    o: c = sigmoid(f) c_prev + sigmoid(i) tanh(g), h = sigmoid(o) tanh(c).
+    Returns (h, c, act), act (N, 5H) = [i, f, g, o, tanh(c)] activated, for backward."""
+    xp = get_array_module(gates)
+    H = c_prev.shape[-1]
+    i, f, o = (_sigmoid(gates[..., k * H:(k + 1) * H]) for k in (0, 1, 3))
+    g = xp.tanh(gates[..., 2 * H:3 * H])
+    c = f * c_prev + i * g
+    tc = xp.tanh(c)
+    return o * tc, c, xp.concatenate([i, f, g, o, tc], axis=-1)
+
+
+def lstm_cell_backward(dh, dc, act, c_prev):
+    """The gradients (d gates (N, 4H), d c_prev) of lstm_cell_forward, given those of h and c
+    and its `act`."""
+    H = c_prev.shape[-1]
+    i, f, g, o, tc = (act[..., k * H:(k + 1) * H] for k in range(5))
+    xp = get_array_module(act)
+    dc_total = dc + dh * o * (1 - tc * tc)            # c reaches the loss directly and via h
+    d_gates = xp.concatenate([dc_total * g * i * (1 - i),       # d i (before its sigmoid)
+                              dc_total * c_prev * f * (1 - f),  # d f
+                              dc_total * i * (1 - g * g),       # d g (before its tanh)
+                              dh * tc * o * (1 - o)], axis=-1)  # d o
+    return d_gates, dc_total * f
+
+
+# ---- softmax's backward along the last dim (ops/activation.py); Numba twin in
+# activation_numba.py ----
+def softmax_backward_lastdim(grad, y):
+    """dx = y * (g - sum(g * y)) along the last dim, for y = softmax(x, -1)."""
+    return y * (grad - (grad * y).sum(axis=-1, keepdims=True))

@@ -29,7 +29,6 @@ import functools
 import os
 import queue
 import threading
-import time
 
 import numpy as np
 
@@ -79,10 +78,10 @@ class _State:
         self.pool = None
         self.lock = threading.Lock()          # guards `pool` and `threads`
         self.busy = threading.Lock()          # held while the pool runs one batch of shares
-        self.parallel_at = -1e9               # time.monotonic() of the last parallel work
         self.blas_lock = threading.Lock()     # guards the hold on BLAS's count (below)
         self.blas_holders = 0                 # callers inside on_one_blas_thread
         self.blas_previous = None             # the count the last of them gives back
+        self.blas_serial = False              # use_deterministic_algorithms holds it at 1
 
 
 _state = _State()
@@ -103,14 +102,32 @@ def set_num_threads(n: int) -> None:
         if _state.pool is not None:
             _state.pool.shutdown()
             _state.pool = None
+    _set_blas_threads(n)
+    from . import _numba_threads
+    _numba_threads(n)
+
+
+def _set_blas_threads(n: int) -> None:
+    """Give NumPy's BLAS n threads, or 1 while use_deterministic_algorithms holds it."""
+    n = 1 if _state.blas_serial else n
     blas_global = _blas()[1]
     with _state.blas_lock:
         if _state.blas_holders:              # the hold gives n back when it ends
             _state.blas_previous = n
         elif blas_global is not None:
             blas_global(n)
-    from . import _numba_threads
-    _numba_threads(n)
+
+
+def hold_blas_serial(on: bool) -> None:
+    """BLAS on one thread from now on (on=True), or back to get_num_threads() threads: the
+    one place where minidl's CPU results depend on the thread count (minidl.determinism)."""
+    _state.blas_serial = bool(on)
+    _set_blas_threads(_state.threads)
+
+
+def blas_count_settable() -> bool:
+    """Whether minidl can set NumPy's BLAS thread count (OpenBLAS, as NumPy's wheels ship)."""
+    return _blas()[1] is not None
 
 
 # How long (in polls) an idle OpenMP thread of Numba's spins before it sleeps. libgomp's
@@ -139,22 +156,6 @@ def _single_threaded_blas() -> None:
     blas_local = _blas()[0]
     if blas_local is not None:
         blas_local(1)
-
-
-# How long after minidl's own parallel work (a batch split, a parallel Numba kernel) more of
-# it is expected: a training loop runs its steps milliseconds apart. OpenBLAS's idle
-# threads poll for about 0.1 s after a threaded product, on the cores that work needs.
-PARALLEL_WINDOW = 1.0        # seconds
-
-
-def note_parallel_work() -> None:
-    """Record that minidl's own threads are running in parallel now."""
-    _state.parallel_at = time.monotonic()
-
-
-def parallel_work_recent() -> bool:
-    """True when minidl's own threads ran in parallel within PARALLEL_WINDOW seconds."""
-    return time.monotonic() - _state.parallel_at < PARALLEL_WINDOW
 
 
 def on_one_blas_thread(fn, *args):
@@ -256,8 +257,6 @@ def run_chunks(fn, chunks: list) -> None:
             fn(*chunk)
         return
     try:
-        note_parallel_work()
-
         def run_all() -> list:
             outbox = queue.SimpleQueue()
             _hand_out(fn, chunks[1:], outbox)

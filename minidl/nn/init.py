@@ -1,6 +1,6 @@
 """Weight initialisation (torch.nn.init): PyTorch's distributions, gains and fan rules.
 
-Every function fills `tensor.data` in place under no_grad and returns the tensor. Random
+Every function fills `tensor.array` in place under no_grad and returns the tensor. Random
 values come from `minidl.creation.default_generator()` (or the `generator` given), so
 `minidl.manual_seed` repeats them; they are drawn on the host in float64, cast to the
 tensor's dtype and moved to its device.
@@ -59,14 +59,15 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
 
 
 def _fill(tensor: Tensor, values) -> Tensor:
-    """Write host values into tensor.data in place (a no_grad write: .data is the array)."""
+    """Write host values into tensor.array in place (a counted no_grad write)."""
     values = np.asarray(values, dtype=np.float64).astype(tensor.dtype, copy=False)
     tensor._assign(backend.to_device(values, tensor.device))
     return tensor
 
 
 def _rng(generator) -> np.random.Generator:
-    return creation.default_generator() if generator is None else generator
+    from ..random import draw
+    return draw(generator)
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:

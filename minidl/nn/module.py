@@ -21,6 +21,29 @@ from .parameter import Parameter
 from .utils import RemovableHandle, _IncompatibleKeys, _addindent, _as_array, _typename
 
 
+# Hooks that run around every module's forward (torch.nn.modules.module's global hooks),
+# before the module's own: register_module_forward_pre_hook / register_module_forward_hook.
+_global_forward_pre_hooks: "OrderedDict[int, Callable]" = OrderedDict()
+_global_forward_hooks: "OrderedDict[int, Callable]" = OrderedDict()
+
+
+def register_module_forward_pre_hook(hook: Callable) -> RemovableHandle:
+    """Call `hook(module, args)` before the forward of every module (global, as PyTorch's
+    torch.nn.modules.module.register_module_forward_pre_hook); a non-None result replaces
+    args. Returns a handle whose `.remove()` unregisters it."""
+    handle = RemovableHandle(_global_forward_pre_hooks)
+    _global_forward_pre_hooks[handle.id] = hook
+    return handle
+
+
+def register_module_forward_hook(hook: Callable) -> RemovableHandle:
+    """Call `hook(module, args, output)` after the forward of every module (global); a
+    non-None result replaces the output."""
+    handle = RemovableHandle(_global_forward_hooks)
+    _global_forward_hooks[handle.id] = hook
+    return handle
+
+
 class Module:
     """Base class of every layer and model (torch.nn.Module).
 
@@ -52,14 +75,15 @@ class Module:
                                   '"forward" function')
 
     def __call__(self, *args, **kwargs):
-        if not self._forward_pre_hooks and not self._forward_hooks:
+        if not (self._forward_pre_hooks or self._forward_hooks or _global_forward_pre_hooks
+                or _global_forward_hooks):
             return self.forward(*args, **kwargs)
-        for hook in list(self._forward_pre_hooks.values()):
+        for hook in [*_global_forward_pre_hooks.values(), *self._forward_pre_hooks.values()]:
             result = hook(self, args)
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
         result = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks.values()):
+        for hook in [*_global_forward_hooks.values(), *self._forward_hooks.values()]:
             hook_result = hook(self, args, result)
             if hook_result is not None:
                 result = hook_result
@@ -309,12 +333,12 @@ class Module:
             for p in self._parameters.values():
                 if p is None:
                     continue
-                p.data = fn(p).data
+                p.array = fn(p).array
                 if p.grad is not None:
-                    p.grad = Tensor._wrap(fn(p.grad).data, False, None, 0)
+                    p.grad = Tensor._wrap(fn(p.grad).array, False, None, 0)
             for b in self._buffers.values():
                 if b is not None:
-                    b.data = fn(b).data
+                    b.array = fn(b).array
         return self
 
     def to(self, *args, **kwargs) -> "Module":

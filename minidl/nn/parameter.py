@@ -33,12 +33,9 @@ class Parameter(Tensor):
     def __deepcopy__(self, memo: dict) -> "Parameter":
         if id(self) in memo:
             return memo[id(self)]
-        result = Parameter(self.data.copy(), self.requires_grad)
+        result = Parameter(self.array.copy(), self.requires_grad)
         memo[id(self)] = result
         return result
-
-    def __reduce_ex__(self, protocol):
-        return (Parameter, (self.data, self.requires_grad))
 
 
 def _empty_parameter(*shape: int, device=None, dtype=None) -> Parameter:

@@ -18,3 +18,15 @@ from .conv import conv2d
 from .pool import max_pool2d, avg_pool2d, adaptive_avg_pool2d
 from .loss import (cross_entropy, nll_loss, mse_loss, l1_loss, binary_cross_entropy,
                    binary_cross_entropy_with_logits)
+from .embedding import embedding
+from .indexing import (gather, scatter, scatter_add, index_select, masked_select,
+                       take_along_dim, nonzero, count_nonzero)
+from .sorting import sort, argsort, topk, kthvalue, cumsum, cumprod
+from .matrix import (mm, bmm, addmm, baddbmm, mv, dot, outer, tril, triu, diag, trace,
+                     einsum)
+from .unary import (tan, sinh, cosh, asin, acos, atan, atan2, expm1, erf, log2, log10, exp2,
+                    reciprocal, floor, ceil, trunc, round, frac, isnan, isinf, isfinite)
+from .conv1d import conv1d
+from .conv_transpose import conv_transpose1d, conv_transpose2d
+from .group_norm import group_norm, instance_norm, prelu, dropout1d, dropout2d
+from .padding import pad    # F.pad's four modes; shape.pad is its constant case

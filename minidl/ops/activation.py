@@ -6,6 +6,7 @@ its result in one stable formula instead of composing exp and division.
 from __future__ import annotations
 
 from ..autograd.function import ArrayFunction
+from ..autograd.grad_mode import STATE
 from .. import kernels
 from ..kernels import reference
 from ..backend import get_array_module
@@ -23,6 +24,8 @@ def _relu_kernels(x):
 class ReLUFn(ArrayFunction):
     """y = max(x, 0)."""
 
+    torch_name = "ReluBackward0"
+
     @staticmethod
     def forward(ctx, x):
         y = _relu_kernels(x).relu_forward(x)
@@ -32,7 +35,7 @@ class ReLUFn(ArrayFunction):
     @staticmethod
     def backward(ctx, grad_out):
         (y,) = ctx.saved_tensors
-        return ReLUBackwardFn.apply(grad_out, _tensor.constant(y.data))
+        return ReLUBackwardFn.apply(grad_out, _tensor.constant(y.array))
 
 
 class ReLUBackwardFn(ArrayFunction):
@@ -55,6 +58,8 @@ class ReLUBackwardFn(ArrayFunction):
 class LeakyReLUFn(ArrayFunction):
     """y = x if x > 0 else slope * x."""
 
+    torch_name = "LeakyReluBackward0"
+
     @staticmethod
     def forward(ctx, x, slope):
         xp = get_array_module(x)
@@ -65,8 +70,8 @@ class LeakyReLUFn(ArrayFunction):
     @staticmethod
     def backward(ctx, grad_out):
         (x,) = ctx.saved_tensors
-        xp = get_array_module(x.data)
-        local = xp.where(x.data > 0, 1.0, ctx.slope).astype(x.dtype)
+        xp = get_array_module(x.array)
+        local = xp.where(x.array > 0, 1.0, ctx.slope).astype(x.dtype)
         return grad_out * _tensor.constant(local), None   # dy/dx = 1 or slope
 
 
@@ -116,6 +121,10 @@ class SoftmaxFn(ArrayFunction):
     @staticmethod
     def backward(ctx, grad_out):
         (y,) = ctx.saved_tensors
+        if ctx.dim == y.ndim - 1 and not STATE.enabled and y.dtype.kind == "f":
+            # attention's case, the last dim, without create_graph: one fused pass per row
+            rows = kernels.for_array(y.array, "activation_numba")
+            return rows.softmax_backward_lastdim(grad_out.array, y.array), None
         # dx = y * (g - sum(g * y)): the Jacobian diag(y) - y y^T applied to g
         return y * (grad_out - _sum(grad_out * y, ctx.dim, keepdim=True)), None
 

@@ -16,13 +16,13 @@ from .dims import broadcast_shapes, result_type
 
 
 def _shape(v) -> tuple:
-    return tuple(np.shape(v.data if isinstance(v, _tensor.Tensor) else v))
+    return tuple(np.shape(v.array if isinstance(v, _tensor.Tensor) else v))
 
 
 def _to_dtype(v, dtype):
     """v as `dtype`: a Tensor is cast (differentiably); a number stays a Python number."""
     if isinstance(v, _tensor.Tensor):
-        return v if v.data.dtype == dtype else v.to(dtype)
+        return v if v.array.dtype == dtype else v.to(dtype)
     if isinstance(v, np.generic):
         return v.item()       # NumPy scalars act as Python numbers, as in PyTorch
     if hasattr(v, "dtype") and v.dtype != dtype:
@@ -40,14 +40,14 @@ def _promote(a, b, floating: bool = False):
     # dtype, or a float tensor with a Python number, which NumPy already treats as weak
     Tensor = _tensor.Tensor
     if isinstance(a, Tensor):
-        ta = a.data.dtype
+        ta = a.array.dtype
         if isinstance(b, Tensor):
-            tb = b.data.dtype
+            tb = b.array.dtype
             if (ta is tb or ta == tb) and (not floating or ta in _FLOATS):
                 return a, b
         elif type(b) in (float, int) and ta in _FLOATS:
             return a, b
-    elif isinstance(b, Tensor) and type(a) in (float, int) and b.data.dtype in _FLOATS:
+    elif isinstance(b, Tensor) and type(a) in (float, int) and b.array.dtype in _FLOATS:
         return a, b
     dtype = result_type(a, b)
     if floating and dtype.kind not in "fc":
@@ -64,7 +64,7 @@ def _binary(fn, a, b, op: str, floating: bool = False):
     # fast path, inlined (this runs for every binary op, backward passes included): a float
     # tensor with a Python number, which NumPy already treats as PyTorch does
     Tensor = _tensor.Tensor
-    if not (type(a) is Tensor and type(b) in _NUMBERS and a.data.dtype in _FLOATS):
+    if not (type(a) is Tensor and type(b) in _NUMBERS and a.array.dtype in _FLOATS):
         a, b = _promote(a, b, floating)
     try:
         return fn.apply(a, b)
@@ -106,6 +106,8 @@ class SubFn(ArrayFunction):
 
     @staticmethod
     def forward(ctx, a, b):
+        if type(a) in _NUMBERS:             # 1 - x: PyTorch's rsub node
+            ctx._name = "RsubBackward1"
         return a - b
 
     @staticmethod
@@ -136,6 +138,8 @@ class DivFn(ArrayFunction):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)     # what is read
+        if type(a) in _NUMBERS:             # 1 / x: PyTorch multiplies by the reciprocal
+            ctx._name = "MulBackward0"
         return a / b
 
     @staticmethod
@@ -166,6 +170,8 @@ class PowFn(ArrayFunction):
     def forward(ctx, a, b):
         y = get_array_module(a, b).power(a, b)
         ctx.save_for_backward(a, b, y)
+        if type(b) not in _NUMBERS:         # PyTorch: x ** 2 is 0, x ** y 1, 2 ** x 2
+            ctx._name = "PowBackward2" if type(a) in _NUMBERS else "PowBackward1"
         return y
 
     @staticmethod
@@ -228,14 +234,28 @@ def mul(a, b):
     return _binary(MulFn, a, b, "mul")
 
 
-def div(a, b):
-    """True division, broadcasting (torch.div); int / int gives the default float dtype."""
-    return _binary(DivFn, a, b, "div", floating=True)
+def div(a, b, *, rounding_mode=None):
+    """True division, broadcasting (torch.div); int / int gives the default float dtype.
+    rounding_mode='trunc' or 'floor' rounds the quotient (no gradient, as in PyTorch),
+    keeping integer operands integer."""
+    if rounding_mode is None:
+        return _binary(DivFn, a, b, "div", floating=True)
+    if rounding_mode == "floor":
+        return floor_divide(a, b)
+    if rounding_mode != "trunc":
+        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
+                         f"but found '{rounding_mode}'")
+    a, b = _promote(a, b)
+    _check_integer_divisor(a, b, "div")
+    xp = get_array_module(_data(a), _data(b))
+    q = xp.trunc(xp.true_divide(_data(a), _data(b)))
+    dtype = result_type(a, b)
+    return _tensor.constant(xp.asarray(q).astype(dtype, copy=False))
 
 
 def neg(x):
     """-x."""
-    if x.data.dtype == np.bool_:
+    if x.array.dtype == np.bool_:
         raise RuntimeError("neg: Negation, the `-` operator, on a bool tensor is not supported. "
                            "If you are trying to invert a mask, use the `~` or `logical_not()` "
                            "operator instead.")
@@ -255,7 +275,7 @@ def remainder(a, b):
 
 
 def _data(v):
-    return v.data if isinstance(v, _tensor.Tensor) else v
+    return v.array if isinstance(v, _tensor.Tensor) else v
 
 
 def floor_divide(a, b):

@@ -23,6 +23,8 @@ def _sum_axes(shape: tuple, target: tuple, op: str) -> tuple:
 class SumToFn(ArrayFunction):
     """y = x summed over the broadcast dimensions so that y has `shape`."""
 
+    torch_name = "SumBackward1"
+
     @staticmethod
     def forward(ctx, x, shape, op):
         ctx.in_shape = x.shape
@@ -37,6 +39,8 @@ class SumToFn(ArrayFunction):
 
 class BroadcastToFn(ArrayFunction):
     """y = x repeated along broadcast dimensions to `shape` (a read-only view)."""
+
+    torch_name = "ExpandBackward0"
 
     @staticmethod
     def forward(ctx, x, shape):

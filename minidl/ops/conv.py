@@ -22,6 +22,8 @@ class Conv2dFn(ArrayFunction):
     The bias (or None) is added by the kernel while each share of the output is still in
     cache, instead of by a broadcast add over the whole output afterwards."""
 
+    torch_name = "ConvolutionBackward0"
+
     @staticmethod
     def forward(ctx, x, w, b, stride, padding, dilation, groups):
         need_x, keep = ctx.needs_input_grad[:2]
@@ -44,7 +46,7 @@ class Conv2dFn(ArrayFunction):
         x_shape, w_shape = ctx.shapes
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         cols, ctx.cols = ctx.cols, None      # used once; a retained graph unfolds again
-        if need_x and need_w and not grad_out.data.flags.c_contiguous:
+        if need_x and need_w and not grad_out.array.flags.c_contiguous:
             grad_out = clone(grad_out)       # one C-order copy for both passes, not one each
         # y = A_w x + b is linear in x and in w: dL/dx = A_w^T g, dL/dw = sum of g * columns
         # of x, dL/db = g summed over every position
@@ -58,6 +60,8 @@ class Conv2dFn(ArrayFunction):
 
 class Conv2dBackwardInputFn(ArrayFunction):
     """grad_x = A_w^T grad_y, the input gradient of conv2d (a transposed convolution)."""
+
+    torch_name = "ConvolutionBackwardBackward0"
 
     @staticmethod
     def forward(ctx, grad_y, w, x_shape, stride, padding, dilation, groups):
@@ -80,6 +84,8 @@ class Conv2dBackwardInputFn(ArrayFunction):
 
 class Conv2dBackwardWeightFn(ArrayFunction):
     """grad_w = the weight gradient of conv2d for input x and output gradient grad_y."""
+
+    torch_name = "ConvolutionBackwardBackward0"
 
     @staticmethod
     def forward(ctx, grad_y, x, w_shape, stride, padding, dilation, groups, cols=None):

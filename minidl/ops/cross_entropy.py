@@ -21,6 +21,8 @@ class ClassCrossEntropyFn(ArrayFunction):
     loss_i = logsumexp(x_i) - x[i, t_i], and dloss_i/dx_i = softmax(x_i) - onehot(t_i), each
     one pass over the logits (kernels.loss_numba)."""
 
+    torch_name = "NllLossBackward0"
+
     @staticmethod
     def forward(ctx, x, target, ignore_index, reduction):
         loss = kernels.for_array(x, "loss_numba")
@@ -51,6 +53,8 @@ class CrossEntropyBackwardFn(ArrayFunction):
     An op of its own so that the first backward is one kernel call, while create_graph=True
     still differentiates it (its backward is written with Tensor ops)."""
 
+    torch_name = "NllLossBackwardBackward0"
+
     @staticmethod
     def forward(ctx, x, grad_out, loss_ctx):
         ctx.save_for_backward(x, grad_out)
@@ -67,7 +71,7 @@ class CrossEntropyBackwardFn(ArrayFunction):
         # g_i s_i * (gg_i - <s_i, gg_i>), and dG_i/dg_i = <s_i - e_t, gg_i>
         x, g = ctx.saved_tensors
         loss = ctx.loss
-        xp = get_array_module(x.data)
+        xp = get_array_module(x.array)
         kept = loss.target != loss.ignore_index
         onehot = xp.zeros(x.shape, x.dtype)
         rows = xp.flatnonzero(kept)

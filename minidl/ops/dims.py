@@ -92,7 +92,7 @@ def result_type(*operands) -> np.dtype:
     """The dtype PyTorch gives an op on these Tensors and numbers (torch.result_type)."""
     dim = zero = number = None
     for v in operands:
-        data = v.data if isinstance(v, _tensor.Tensor) else v
+        data = v.array if isinstance(v, _tensor.Tensor) else v
         if isinstance(data, np.ndarray) or (hasattr(data, "dtype") and hasattr(data, "ndim")
                                              and not isinstance(data, np.generic)):
             if data.ndim:

@@ -112,6 +112,8 @@ class AbsFn(ArrayFunction):
 class CastFn(ArrayFunction):
     """y = x converted to another dtype; the gradient converts back."""
 
+    torch_name = "ToCopyBackward0"
+
     @staticmethod
     def forward(ctx, x, dtype):
         ctx.in_dtype = x.dtype
@@ -124,6 +126,8 @@ class CastFn(ArrayFunction):
 
 class ToDeviceFn(ArrayFunction):
     """y = x copied to another device; the gradient goes back to x's device."""
+
+    torch_name = "ToCopyBackward0"
 
     @staticmethod
     def forward(ctx, x, device):
@@ -150,7 +154,7 @@ class CloneFn(ArrayFunction):
 def floating(x):
     """x itself, or as the default float dtype when it is an integer or bool tensor: the
     float functions (exp, log, sigmoid, ...) give floats for them, as in PyTorch."""
-    if x.data.dtype.kind in "biu":
+    if x.array.dtype.kind in "biu":
         return x.to(get_default_dtype())
     return x
 
@@ -168,7 +172,7 @@ def clone(x): return CloneFn.apply(x)
 
 def sign(x):
     """-1, 0 or 1 by the sign of x; no gradient (it is zero almost everywhere)."""
-    return _tensor.constant(get_array_module(x.data).sign(x.data))
+    return _tensor.constant(get_array_module(x.array).sign(x.array))
 
 
 def cast(x, dtype):

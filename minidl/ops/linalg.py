@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.function import ArrayFunction
+from ..autograd.function import ArrayFunction, named
 from .. import kernels
 from ..kernels import reference, threads
 from .shape import transpose, unsqueeze, squeeze
@@ -19,13 +19,14 @@ NUMBA_GEMM_MAX = 8 * 8 * 8          # M*N*K at or below which the Numba GEMM run
 # The three 12.8M products of the SimpleCNN's first Linear layer cost its two-thread step
 # 3-8 ms that way (14.0-20.0 ms, against 10.6-11.7 with them on one thread), while two
 # threads save each of them 20-30% (about 40 us) when nothing else runs (benchmarks/
-# NOTES.md, fifth round). So while minidl's own threads are at work in parallel
-# (threads.parallel_work_recent: a batch split or a parallel Numba kernel within the last
-# second), products between the two bounds run on one BLAS thread; otherwise (as in the
-# benchmark MLP's step, whose kernels are all below their parallel thresholds) BLAS
-# threads them. The upper bound is a judgement, not a measured crossover: two threads save
-# 25-40% of any product from 10^6 multiply-adds up when nothing else runs; 256^3, the size
-# from which the matmul benchmark times BLAS's own threading, keeps them.
+# NOTES.md, fifth round). So products between the two bounds run on one BLAS thread.
+#
+# The choice depends on sizes and the thread count only, never on the clock: one BLAS
+# thread and two give different last bits for the same product (a 64x1568 @ 1568x128
+# float32 product differs by up to 7e-5), so a rule that looked at how recently minidl's
+# own threads had run (it did, until issue 17) made a resumed run differ from an
+# uninterrupted one. The upper bound is a judgement, not a measured crossover: 256^3, the
+# size from which the matmul benchmark times BLAS's own threading, keeps its threads.
 BLAS_SERIAL_MIN = 917_504
 BLAS_THREADS_MIN = 1 << 24
 
@@ -34,8 +35,8 @@ _ndarray = np.ndarray        # one global lookup per test in the dispatch, not t
 
 def dispatch_matmul(a, b):
     """a @ b on arrays of at least 2 dims, by the faster of BLAS and the serial Numba GEMM
-    for this size, and mid-size products on one BLAS thread while minidl's threads are busy
-    (BLAS_SERIAL_MIN, BLAS_THREADS_MIN).
+    for this size, and mid-size products on one BLAS thread (BLAS_SERIAL_MIN,
+    BLAS_THREADS_MIN): the same sizes and thread count always take the same path.
 
     The test order keeps the common case cheap: two NumPy arrays whose left operand has
     more than NUMBA_GEMM_MAX elements go to np.matmul (BLAS) after a few tests.
@@ -50,7 +51,7 @@ def dispatch_matmul(a, b):
         # size * b.shape[-1] is M*N*K for 2-D operands: tested first, it lets the small
         # products through after one multiply and one comparison
         if (BLAS_SERIAL_MIN < size * b.shape[-1] < BLAS_THREADS_MIN and a.ndim == 2 == b.ndim
-                and threads.get_num_threads() > 1 and threads.parallel_work_recent()):
+                and threads.get_num_threads() > 1):
             return threads.on_one_blas_thread(np.matmul, a, b)
         return a @ b
     return reference.matmul(a, b)
@@ -95,7 +96,8 @@ def matmul(a, b):
                            f"{a.dtype} and {b.dtype}")
     if a.ndim >= 2 and b.ndim >= 2:
         try:
-            return MatMulFn.apply(a, b)
+            return named(MatMulFn.apply(a, b),
+                         "MmBackward0" if a.ndim == b.ndim == 2 else "UnsafeViewBackward0")
         except ValueError:
             raise RuntimeError(f"matmul: batch dims of shapes {tuple(a.shape)} and "
                                f"{tuple(b.shape)} are not broadcastable") from None
@@ -106,7 +108,8 @@ def matmul(a, b):
         out = squeeze(out, -1)
     if a.ndim == 1:
         out = squeeze(out, -2 if b.ndim > 1 else -1)
-    return out
+    name = {(1, 1): "DotBackward0", (2, 1): "MvBackward0"}.get((a.ndim, b.ndim))
+    return named(out, name or ("SqueezeBackward4" if a.ndim == 1 else "UnsafeViewBackward0"))
 
 
 def linear(x, weight, bias=None):
@@ -128,6 +131,8 @@ class LinearFn(ArrayFunction):
     """y = x W^T + b for x (*, in), W (out, in), b (out,) or None: one product over the rows
     of x, with the bias added in place to its fresh result (no broadcast-add op)."""
 
+    torch_name = "AddmmBackward0"
+
     @staticmethod
     def forward(ctx, x, w, b):
         # only what a gradient will read, as PyTorch saves: a frozen or first layer's weight
@@ -135,6 +140,10 @@ class LinearFn(ArrayFunction):
         need_x, need_w = ctx.needs_input_grad[:2]
         ctx.save_for_backward(x if need_w else None, w if need_x else None)
         ctx.x_shape = x.shape
+        if x.ndim != 2:                   # PyTorch's node: addmm / mm on 2-D input, else a view
+            ctx._name = "ViewBackward0" if b is not None else "UnsafeViewBackward0"
+        elif b is None:
+            ctx._name = "MmBackward0"
         y = dispatch_matmul(x.reshape(-1, w.shape[1]), w.T)
         if b is not None:
             y += b

@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 
-from ..autograd.function import ArrayFunction
+from ..autograd.function import ArrayFunction, torch_node
 from ..backend import get_array_module
 from .. import tensor as _tensor
 from .activation import log_softmax, sigmoid, softmax
@@ -26,11 +26,13 @@ _BCE_EPS = float(np.float32(1e-12))
 
 
 def _data(v):
-    return v.data if isinstance(v, _tensor.Tensor) else v
+    return v.array if isinstance(v, _tensor.Tensor) else v
 
 
 class SoftmaxCrossEntropyFn(ArrayFunction):
     """loss = -sum_c q_c * log_softmax(x)_c along the class dim."""
+
+    torch_name = "NllLossBackward0"
 
     @staticmethod
     def forward(ctx, x, q, dim):
@@ -129,6 +131,35 @@ def _class_weight(weight, n_classes: int, op: str):
     return w
 
 
+_TORCH_DTYPE_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
+                      "uint8": "Byte", "bool": "Bool", "float16": "Half", "float32": "Float",
+                      "float64": "Double"}
+
+
+def _dtype_word(dtype) -> str:
+    """PyTorch's word for a dtype in its loss errors (Long, Float, ...)."""
+    return _TORCH_DTYPE_NAMES.get(np.dtype(dtype).name, np.dtype(dtype).name)
+
+
+def check_target_dtype(input, target, op: str, rule: str) -> None:
+    """PyTorch's dtype rules for a loss's target, with its wording; rule is 'same' (the
+    input's dtype), 'float' (any floating dtype) or 'not bool'."""
+    t = getattr(_data(target), "dtype", None)
+    if t is None:
+        return
+    t = np.dtype(t)
+    if rule == "same" and t != input.array.dtype:
+        raise RuntimeError(f"{op}: Found dtype {_dtype_word(t)} but expected "
+                           f"{_dtype_word(input.array.dtype)} (target {t}, input "
+                           f"{input.array.dtype}); convert the target with .to(input.dtype)")
+    if rule == "float" and t.kind != "f":
+        raise RuntimeError(f"{op}: expected a floating point target like the input "
+                           f"({input.array.dtype}), got {t}; convert it with .float()")
+    if rule == "not bool" and t.kind == "b":
+        raise RuntimeError(f"{op}: Subtraction, the `-` operator, with a bool tensor is not "
+                           f"supported (a bool target); convert it with .float()")
+
+
 def _class_targets(input, target, ignore_index: int, op: str):
     """Check class-index targets; return (class dim, classes, safe targets, kept mask)."""
     if input.ndim == 0:
@@ -138,6 +169,9 @@ def _class_targets(input, target, ignore_index: int, op: str):
         raise RuntimeError(f"{op}: expected class-index targets of an integer dtype, but got "
                            f"{getattr(t, 'dtype', type(t).__name__)} (target shape "
                            f"{tuple(np.shape(t))}, input shape {tuple(input.shape)})")
+    if t.dtype not in (np.int64, np.uint8):
+        raise RuntimeError(f"{op}: expected target dtype to be Long or Byte, but got "
+                           f"{_dtype_word(t.dtype)} ({t.dtype}); convert it with .long()")
     dim = 0 if input.ndim == 1 else 1
     expected = tuple(input.shape[:dim]) + tuple(input.shape[dim + 1:])
     if input.ndim >= 2 and t.ndim >= 1 and t.shape[0] != input.shape[0]:
@@ -167,6 +201,7 @@ def _weight_sum(w, safe, kept) -> float:
 
 
 # ---- public losses ----
+@torch_node("NllLossBackward0")
 def cross_entropy(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean",
                   label_smoothing: float = 0.0):
     """Cross entropy between logits and targets, as one fused, stable op.
@@ -204,12 +239,12 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100, reductio
     if input.ndim >= 1 and tuple(np.shape(t)) == tuple(input.shape):
         return _cross_entropy_probs(input, target, weight, reduction, label_smoothing)
     if (weight is None and label_smoothing == 0 and input.ndim == 2 and input.shape[1] > 0
-            and getattr(t, "ndim", None) == 1 and t.dtype.kind in "iu"
+            and getattr(t, "ndim", None) == 1 and t.dtype in (np.int64, np.uint8)
             and t.shape[0] == input.shape[0]):
         return ClassCrossEntropyFn.apply(input, t, int(ignore_index), reduction)
     dim, n_classes, safe, kept = _class_targets(input, target, ignore_index, "cross_entropy")
     w = _class_weight(weight, n_classes, "cross_entropy")
-    xp = get_array_module(input.data)
+    xp = get_array_module(input.array)
     along = [1] * input.ndim
     along[dim] = n_classes
     classes = xp.arange(n_classes).reshape(along)
@@ -240,9 +275,10 @@ def _cross_entropy_probs(input, target, weight, reduction: str, label_smoothing:
         along[dim] = n_classes
         q = q * _tensor.constant(w.reshape(along).astype(input.dtype, copy=False))
     loss = SoftmaxCrossEntropyFn.apply(input, q, dim)
-    return _reduce(loss, reduction, input.data.size / n_classes)
+    return _reduce(loss, reduction, input.array.size / n_classes)
 
 
+@torch_node("NllLossBackward0")
 def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean"):
     """Negative log-likelihood: -weight[t] * input[t] for log-probability inputs.
 
@@ -269,7 +305,7 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
     _check_reduction(reduction, "nll_loss")
     dim, n_classes, safe, kept = _class_targets(input, target, ignore_index, "nll_loss")
     w = _class_weight(weight, n_classes, "nll_loss")
-    xp = get_array_module(input.data)
+    xp = get_array_module(input.array)
     # pick input[n, t[n, ...], ...]: the target's own positions on the other axes
     axes = [xp.arange(s).reshape([-1 if k == i else 1 for k in range(safe.ndim)])
             for i, s in enumerate(safe.shape)]
@@ -279,6 +315,7 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
     return _reduce(loss, reduction, _weight_sum(w, safe, kept))
 
 
+@torch_node("MseLossBackward0")
 def mse_loss(input, target, reduction: str = "mean"):
     """Mean squared error (x - t)^2, reduced.
 
@@ -305,6 +342,7 @@ def l1_loss(input, target, reduction: str = "mean"):
     """
     _check_reduction(reduction, "l1_loss")
     _warn_broadcast(input, target, "l1_loss")
+    check_target_dtype(input, target, "l1_loss", "not bool")
     return _reduce((input - target).abs(), reduction)
 
 
@@ -316,6 +354,7 @@ def _warn_broadcast(input, target, op: str) -> None:
                       f"the same size.", UserWarning, stacklevel=3)
 
 
+@torch_node("BinaryCrossEntropyBackward0")
 def binary_cross_entropy(input, target, weight=None, reduction: str = "mean"):
     """Binary cross entropy of probabilities: -w (t log x + (1 - t) log(1 - x)).
 
@@ -334,7 +373,8 @@ def binary_cross_entropy(input, target, weight=None, reduction: str = "mean"):
     """
     _check_reduction(reduction, "binary_cross_entropy")
     _same_shape(input, target, "binary_cross_entropy")
-    x = input.data
+    check_target_dtype(input, target, "binary_cross_entropy", "same")
+    x = input.array
     if x.size and not bool(((x >= 0) & (x <= 1)).all()):
         raise RuntimeError(f"binary_cross_entropy: all elements of input should be between 0 "
                            f"and 1 (input shape {tuple(input.shape)})")
@@ -344,6 +384,7 @@ def binary_cross_entropy(input, target, weight=None, reduction: str = "mean"):
     return _reduce(loss, reduction)
 
 
+@torch_node("BinaryCrossEntropyWithLogitsBackward0")
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str = "mean",
                                      pos_weight=None):
     """BCE of sigmoid(x), stable for any logit: (1 - t) x + (1 + (p - 1) t) softplus(-x).
@@ -365,6 +406,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str 
     """
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
     _same_shape(input, target, "binary_cross_entropy_with_logits")
+    check_target_dtype(input, target, "binary_cross_entropy_with_logits", "float")
     softplus_neg = SoftplusFn.apply(-input)          # -log(sigmoid(x)), never overflows
     if pos_weight is None:
         loss = (1 - target) * input + softplus_neg
@@ -372,4 +414,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str 
         loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * softplus_neg
     if weight is not None:
         loss = loss * weight
+    t = getattr(_data(target), "dtype", input.array.dtype)
+    if np.dtype(t).itemsize < input.array.dtype.itemsize:
+        loss = loss.to(t)           # PyTorch's: a float64 input with a float32 target
     return _reduce(loss, reduction)

@@ -6,6 +6,7 @@ unbiased batch variance for running_var and the biased one for normalising.
 """
 from __future__ import annotations
 
+from ..autograd.function import torch_node
 import numpy as np
 
 from .. import backend, creation
@@ -31,9 +32,10 @@ def _check_channel_tensor(t, name: str, x, channels: int) -> None:
 def _update_running(running, batch_stat, momentum: float) -> None:
     """running <- (1 - momentum) * running + momentum * batch_stat, in place, untracked."""
     stat = batch_stat.astype(running.dtype, copy=False)
-    running._assign((1 - momentum) * running.data + momentum * stat)
+    running._assign((1 - momentum) * running.array + momentum * stat)
 
 
+@torch_node("NativeBatchNormBackward0")
 def batch_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
                training: bool = False, momentum: float = 0.1, eps: float = 1e-5):
     """Normalise each channel (dim 1) by batch statistics (training) or running ones.
@@ -77,7 +79,7 @@ def batch_norm(input, running_mean=None, running_var=None, weight=None, bias=Non
         _check_channel_tensor(t, name, input, channels)
     stat_shape = (1, channels) + (1,) * (input.ndim - 2)
     if training:
-        count = input.data.size // channels if channels else 0
+        count = input.array.size // channels if channels else 0
         if count <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got "
                              f"input size {tuple(input.shape)}")
@@ -86,9 +88,9 @@ def batch_norm(input, running_mean=None, running_var=None, weight=None, bias=Non
         centered = sub(input, batch_mean)
         batch_var = mean(mul(centered, centered), dims, keepdim=True)     # biased
         if running_mean is not None:
-            _update_running(running_mean, batch_mean.data.reshape(channels), momentum)
+            _update_running(running_mean, batch_mean.array.reshape(channels), momentum)
         if running_var is not None:
-            unbiased = batch_var.data.reshape(channels) * (count / (count - 1))
+            unbiased = batch_var.array.reshape(channels) * (count / (count - 1))
             _update_running(running_var, unbiased, momentum)
     else:
         if running_mean is None or running_var is None:
@@ -139,7 +141,7 @@ def one_hot(tensor, num_classes: int = -1):
     if tensor.dtype != np.int64:
         raise RuntimeError(f"one_hot is only applicable to index tensor of type LongTensor "
                            f"(int64), got {tensor.dtype}")
-    data = tensor.data
+    data = tensor.array
     xp = backend.get_array_module(data)
     if num_classes == -1:
         if data.size == 0:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.function import ArrayFunction
+from ..autograd.function import ArrayFunction, named
 from ..backend import get_array_module
 from .. import kernels
 from ..kernels import reference
@@ -18,6 +18,8 @@ from .linalg import matmul
 
 class MaxPool2dFn(ArrayFunction):
     """y = max over each window; also returns the flat (h * W + w) index of that max."""
+
+    torch_name = "MaxPool2DWithIndicesBackward0"
 
     @staticmethod
     def forward(ctx, x, kernel_size, stride, padding, dilation, ceil_mode):
@@ -36,6 +38,8 @@ class MaxPool2dFn(ArrayFunction):
 
 class MaxPool2dBackwardFn(ArrayFunction):
     """grad_x = grad_y scattered (added) to the saved argmax positions."""
+
+    torch_name = "MaxPool2DWithIndicesBackwardBackward0"
 
     @staticmethod
     def forward(ctx, grad_y, indices, x_shape):
@@ -59,6 +63,8 @@ class MaxPool2dBackwardFn(ArrayFunction):
 class AvgPool2dFn(ArrayFunction):
     """y = sum over each window / divisor (PyTorch's count_include_pad / override rules)."""
 
+    torch_name = "AvgPool2DBackward0"
+
     @staticmethod
     def forward(ctx, x, kernel_size, stride, padding, ceil_mode, count_include_pad,
                 divisor_override):
@@ -76,6 +82,8 @@ class AvgPool2dFn(ArrayFunction):
 
 class AvgPool2dBackwardFn(ArrayFunction):
     """grad_x = A^T grad_y, the input gradient of avg_pool2d."""
+
+    torch_name = "AvgPool2DBackwardBackward0"
 
     @staticmethod
     def forward(ctx, grad_y, x_shape, kernel_size, stride, padding, ceil_mode,
@@ -221,6 +229,14 @@ def _adaptive_matrix(size: int, out: int, dtype, xp):
 
 
 def adaptive_avg_pool2d(input, output_size):
+    """Average pooling to a fixed output size (PyTorch's node names: MeanBackward1 for a
+    1x1 output, AdaptiveAvgPool2DBackward0 otherwise); see _adaptive_avg_pool2d."""
+    out = _adaptive_avg_pool2d(input, output_size)
+    one = out.shape[-2:] == (1, 1)
+    return named(out, "MeanBackward1" if one else "AdaptiveAvgPool2DBackward0", input)
+
+
+def _adaptive_avg_pool2d(input, output_size):
     """Average pooling to a fixed output size, windows chosen by PyTorch's start/end rule.
 
     Parameters
@@ -258,7 +274,7 @@ def adaptive_avg_pool2d(input, output_size):
     if not all(isinstance(o, int) and o >= 0 for o in out):
         raise RuntimeError(f"adaptive_avg_pool2d: elements of output_size must be greater than "
                            f"or equal to 0 but received {output_size}")
-    xp = get_array_module(input.data)
+    xp = get_array_module(input.array)
     p_h = _adaptive_matrix(input.shape[-2], out[0], input.dtype, xp)      # (OH, H)
     p_w_t = _adaptive_matrix(input.shape[-1], out[1], input.dtype, xp).transpose(0, 1)
     return matmul(matmul(p_h, input), p_w_t)

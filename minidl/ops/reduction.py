@@ -13,7 +13,7 @@ from collections import namedtuple
 import numpy as np
 
 from .. import kernels
-from ..autograd.function import ArrayFunction
+from ..autograd.function import ArrayFunction, named
 from ..kernels import reference
 from ..backend import get_array_module
 from .. import tensor as _tensor
@@ -105,7 +105,7 @@ def sum(x, dim=None, keepdim: bool = False, dtype=None):
     if dtype is not None:
         x = x.to(dtype)
     dims = _reduced_dims(dim, x.ndim, "sum")
-    return SumFn.apply(x, dims, keepdim)
+    return named(SumFn.apply(x, dims, keepdim), "SumBackward0" if dim is None else "SumBackward1")
 
 
 def _count(x, dims: tuple) -> int:
@@ -123,7 +123,8 @@ def mean(x, dim=None, keepdim: bool = False):
     _require_float(x, "mean")
     dims = _reduced_dims(dim, x.ndim, "mean")
     n = _count(x, dims)
-    return sum(x, dims, keepdim) / (n if n else float("nan"))   # empty: nan, as PyTorch
+    out = sum(x, dims, keepdim) / (n if n else float("nan"))   # empty: nan, as PyTorch
+    return named(out, "MeanBackward0" if dim is None else "MeanBackward1")
 
 
 def _correction(unbiased, correction) -> float:
@@ -140,17 +141,17 @@ def var(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
         dim, unbiased = None, dim
     dims = _reduced_dims(dim, x.ndim, "var")
     dev = x - mean(x, dims, keepdim=True)
-    return sum(dev * dev, dims, keepdim) / builtins.max(
-        _count(x, dims) - _correction(unbiased, correction), 0)
+    return named(sum(dev * dev, dims, keepdim) / builtins.max(
+        _count(x, dims) - _correction(unbiased, correction), 0), "VarBackward0")
 
 
 def std(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """Standard deviation over dim (torch.std); `std(x, False)` is std(input, unbiased)."""
-    return var(x, dim, unbiased, keepdim, correction=correction).sqrt()
+    return named(var(x, dim, unbiased, keepdim, correction=correction).sqrt(), "StdBackward0")
 
 
 def _check_nonempty(x, dims: tuple, op: str, full: bool = False) -> None:
-    if full and x.data.size == 0:
+    if full and x.array.size == 0:
         raise RuntimeError(f"{op}(): Expected reduction dim to be specified for input.numel() "
                            f"== 0 (shape {tuple(x.shape)}). Specify the reduction dim with the "
                            "'dim' argument.")
@@ -170,7 +171,7 @@ def amin(x, dim=None, keepdim: bool = False):
     """Minimum over dims; ties share the gradient (torch.amin)."""
     dims = _reduced_dims(dim, x.ndim, "amin")
     _check_nonempty(x, dims, "amin", full=_every_dim(dim))
-    return AmaxFn.apply(x, dims, keepdim, False)
+    return named(AmaxFn.apply(x, dims, keepdim, False), "AminBackward0")
 
 
 def _max_or_min(x, dim, keepdim, largest: bool, op: str):
@@ -179,12 +180,13 @@ def _max_or_min(x, dim, keepdim, largest: bool, op: str):
         return maximum(x, dim) if largest else minimum(x, dim)
     if dim is None:
         _check_nonempty(x, (), op, full=True)
-        return (amax if largest else amin)(x)
+        return named((amax if largest else amin)(x), "MaxBackward1" if largest else "MinBackward1")
     d = normalize_dim(dim, x.ndim, op)
     if x.ndim == 0:                  # a 0-d tensor is its own maximum, at index 0
         return values_indices(clone(x), argmax(x, d))
     _check_nonempty(x, (d,), op)
-    values = MaxDimFn.apply(x, d, keepdim, largest)
+    values = named(MaxDimFn.apply(x, d, keepdim, largest),
+                   "MaxBackward0" if largest else "MinBackward0")
     indices = (argmax if largest else argmin)(x, d, keepdim)
     return values_indices(values, indices)
 
@@ -200,7 +202,7 @@ def min(x, dim=None, keepdim: bool = False):
 
 
 def _arg(x, dim, keepdim, largest: bool, op: str):
-    data = x.data
+    data = x.array
     if dim is None:
         _check_nonempty(x, tuple(range(x.ndim)), op)
         idx = data.argmax() if largest else data.argmin()
@@ -230,15 +232,17 @@ def logsumexp(x, dim, keepdim: bool = False):
     x = floating(x)
     dims = _reduced_dims(dim, x.ndim, "logsumexp")
     shift = amax(x, dims, keepdim=True).detach()
-    xp = get_array_module(shift.data)
-    shift = _tensor.constant(xp.where(xp.isfinite(shift.data), shift.data, 0))
+    xp = get_array_module(shift.array)
+    shift = _tensor.constant(xp.where(xp.isfinite(shift.array), shift.array, 0))
     out = (x - shift).exp().sum(dims, keepdim=True).log() + shift
-    return out if keepdim else out.reshape(
-        [s for i, s in enumerate(x.shape) if i not in dims])
+    out = out if keepdim else out.reshape([s for i, s in enumerate(x.shape) if i not in dims])
+    return named(out, "LogsumexpBackward0")
 
 
 class Norm2Fn(ArrayFunction):
     """y = sqrt(sum(x^2)) over dims; its gradient is 0 at a zero vector, as in PyTorch."""
+
+    torch_name = "LinalgVectorNormBackward0"
 
     @staticmethod
     def forward(ctx, x, dims, keepdim):
@@ -255,13 +259,17 @@ class Norm2Fn(ArrayFunction):
             y = y.reshape(_keep_shape(x.shape, ctx.dims))
             grad_out = grad_out.reshape(_keep_shape(x.shape, ctx.dims))
         # dy/dx = x / y, taken as 0 where y == 0 (the subgradient PyTorch picks)
-        zero = _tensor.constant(y.data == 0)
+        zero = _tensor.constant(y.array == 0)
         from .select import where
         return x * where(zero, 0.0, grad_out / where(zero, 1.0, y)), None, None
 
 
 def norm(x, p=2, dim=None, keepdim: bool = False):
     """The p-norm over dim (torch.norm / torch.linalg.vector_norm)."""
+    return named(_norm(x, p, dim, keepdim), "LinalgVectorNormBackward0", x)
+
+
+def _norm(x, p, dim, keepdim):
     dims = _reduced_dims(dim, x.ndim, "norm")
     if p in ("fro", 2):
         _require_float(x, "norm")
@@ -304,7 +312,7 @@ def _prod_others(x, dim: int):
     from .select import where
     from .shape import unsqueeze
     n = x.shape[dim]
-    xp = get_array_module(x.data)
+    xp = get_array_module(x.array)
     eye = xp.eye(n, dtype=bool).reshape((n, n) + (1,) * (x.ndim - dim - 1))
     grid = unsqueeze(x, dim)                      # (..., 1, n, ...): x_j along dim + 1
     others = where(_tensor.constant(eye), 1.0, grid)     # (..., n, n, ...): row i has x_i -> 1
@@ -315,4 +323,5 @@ def prod(x, dim=None, keepdim: bool = False):
     """Product over one dim, or of all elements (torch.prod)."""
     if dim is not None:
         dim = normalize_dim(dim, x.ndim, "prod")
-    return ProdFn.apply(x, dim, keepdim)
+    out = ProdFn.apply(x, dim, keepdim)
+    return named(out, "ProdBackward0" if dim is None else "ProdBackward1")

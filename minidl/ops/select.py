@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.function import ArrayFunction
+from ..autograd.function import ArrayFunction, torch_node
 from ..backend import get_array_module
 from .. import tensor as _tensor
 from .arithmetic import _binary, _data, _promote, _shape
@@ -75,6 +75,7 @@ def where(condition, a, b):
         raise
 
 
+@torch_node("MaskedFillBackward0")
 def masked_fill(x, mask, value):
     """x with `value` where mask is True (Tensor.masked_fill); x keeps its dtype."""
     Tensor = _tensor.Tensor
@@ -90,12 +91,14 @@ def masked_fill(x, mask, value):
                                f"{tuple(value.shape)})")
         value = value.to(x.dtype)
     else:
-        value = _tensor.constant(get_array_module(x.data).asarray(value, dtype=x.dtype))
+        value = _tensor.constant(get_array_module(x.array).asarray(value, dtype=x.dtype))
     return where(mask, value, x)
 
 
 class ClampFn(ArrayFunction):
     """z = min(max(x, lo), hi) for number bounds."""
+
+    torch_name = "ClampBackward1"
 
     @staticmethod
     def forward(ctx, x, lo, hi):
@@ -106,11 +109,11 @@ class ClampFn(ArrayFunction):
     @staticmethod
     def backward(ctx, grad_out):
         (x,) = ctx.saved_tensors
-        inside = x.data == x.data                    # all True (False only at NaN)
+        inside = x.array == x.array                    # all True (False only at NaN)
         if ctx.lo is not None:
-            inside = inside & (x.data >= ctx.lo)
+            inside = inside & (x.array >= ctx.lo)
         if ctx.hi is not None:
-            inside = inside & (x.data <= ctx.hi)
+            inside = inside & (x.array <= ctx.hi)
         return grad_out * _tensor.constant(inside), None, None    # 1 inside [lo, hi], else 0
 
 

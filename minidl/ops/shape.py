@@ -9,16 +9,19 @@ import math
 
 import numpy as np
 
-from ..autograd.function import ArrayFunction
+from ..autograd.function import ArrayFunction, named, torch_node
 from ..backend import get_array_module
 from .. import tensor as _tensor
 from .broadcast import broadcast_to
 from .elementwise import clone
 from .dims import normalize_dim, normalize_dims, result_type
+from .views import owns_memory_of, record_view
 
 
 class ReshapeFn(ArrayFunction):
     """y = x with a new shape (same elements, row-major order)."""
+
+    torch_name = "ViewBackward0"
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -49,15 +52,35 @@ def _infer_shape(shape: tuple, numel: int, in_shape: tuple, op: str) -> tuple:
 
 def reshape(x, shape):
     """x with a new shape; one dim may be -1 (torch.reshape)."""
-    shape = _infer_shape(shape, x.data.size, x.shape, "reshape")
+    shape = _infer_shape(shape, x.array.size, x.shape, "reshape")
     if shape == x.shape:
         return x
-    return ReshapeFn.apply(x, shape)
+    return view_of(ReshapeFn.apply(x, shape), x, lambda t: reshape(t, shape))
+
+
+def view_of(out, x, remake):
+    """`out` is a view of `x` made by `remake(x)` (ops/views.py records it, so that an
+    in-place op on out reaches x's history). A view made under no_grad of a tensor that
+    requires grad still requires grad (as a leaf of its own), as in PyTorch: inside
+    torch.no_grad(), w[:, 0] prints with requires_grad=True."""
+    if x._requires_grad and not out._requires_grad:
+        out._requires_grad = True
+    if owns_memory_of(out.array, x.array):
+        record_view(out, x, remake)
+    return out
 
 
 def view(x, shape):
-    """x with a new shape (Tensor.view); arrays here are always viewable, so = reshape."""
-    return reshape(x, _infer_shape(shape, x.data.size, x.shape, "view"))
+    """x with a new shape, sharing its memory (Tensor.view). As in PyTorch it raises where
+    the strides do not allow that (a transposed x, say), where reshape would copy."""
+    out = reshape(x, _infer_shape(shape, x.array.size, x.shape, "view"))
+    if out is not x and x.array.size and not owns_memory_of(out.array, x.array):
+        raise RuntimeError(f"view size is not compatible with input tensor's size and stride "
+                           f"(at least one dimension spans across two contiguous subspaces): "
+                           f"shape {tuple(x.shape)} with strides "
+                           f"{tuple(s // x.array.itemsize for s in x.array.strides)} cannot be "
+                           f"viewed as {tuple(out.shape)}. Use .reshape(...) instead.")
+    return out
 
 
 def flatten(x, start_dim: int = 0, end_dim: int = -1):
@@ -76,13 +99,14 @@ def flatten(x, start_dim: int = 0, end_dim: int = -1):
 def squeeze(x, dim=None):
     """Remove size-1 dims (all, or those in dim) (torch.squeeze)."""
     dims = normalize_dims(dim, x.ndim, "squeeze")
-    return reshape(x, tuple(s for i, s in enumerate(x.shape) if not (i in dims and s == 1)))
+    out = reshape(x, tuple(s for i, s in enumerate(x.shape) if not (i in dims and s == 1)))
+    return named(out, "SqueezeBackward0" if dim is None else "SqueezeBackward1", x)
 
 
 def unsqueeze(x, dim: int):
     """Insert a size-1 dim at `dim` (torch.unsqueeze)."""
     d = normalize_dim(dim, x.ndim + 1, "unsqueeze")
-    return reshape(x, x.shape[:d] + (1,) + x.shape[d:])
+    return named(reshape(x, x.shape[:d] + (1,) + x.shape[d:]), "UnsqueezeBackward0", x)
 
 
 class PermuteFn(ArrayFunction):
@@ -106,7 +130,8 @@ def permute(x, dims):
     dims = tuple(normalize_dim(d, x.ndim, "permute") for d in dims)
     if len(set(dims)) != len(dims):
         raise RuntimeError(f"permute: repeated dim in {dims}")
-    return x if dims == tuple(range(x.ndim)) else PermuteFn.apply(x, dims)
+    return x if dims == tuple(range(x.ndim)) else view_of(PermuteFn.apply(x, dims), x,
+                                                              lambda t: permute(t, dims))
 
 
 def transpose(x, dim0: int, dim1: int):
@@ -117,7 +142,7 @@ def transpose(x, dim0: int, dim1: int):
     if x.ndim == 0:
         return x
     dims[a], dims[b] = dims[b], dims[a]
-    return permute(x, tuple(dims))
+    return named(permute(x, tuple(dims)), "TransposeBackward0", x)
 
 
 def t(x):
@@ -125,7 +150,7 @@ def t(x):
     if x.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
                            f"{x.ndim}D (shape {tuple(x.shape)})")
-    return transpose(x, 0, 1) if x.ndim == 2 else x
+    return named(transpose(x, 0, 1), "TBackward0", x) if x.ndim == 2 else x
 
 
 def expand(x, shape):
@@ -133,6 +158,7 @@ def expand(x, shape):
     return broadcast_to(x, shape)
 
 
+@torch_node("RepeatBackward0")
 def repeat(x, sizes):
     """Tile x `sizes` times along each dim (Tensor.repeat); differentiable."""
     if len(sizes) < x.ndim:
@@ -155,7 +181,7 @@ def _index_arrays(index):
     out, advanced = [], False
     for item in items:
         if isinstance(item, Tensor):
-            item = item.data
+            item = item.array
         if isinstance(item, list):
             item = np.asarray(item)
         if hasattr(item, "dtype") and getattr(item, "ndim", 0) >= 0 and not np.isscalar(item):
@@ -180,16 +206,27 @@ class GetItemFn(ArrayFunction):
         if advanced:
             ctx.watch(*index)                   # index arrays, read again by backward
         y = x[index]
-        return y if isinstance(y, get_array_module(x).ndarray) else get_array_module(x).asarray(y)
+        if isinstance(y, get_array_module(x).ndarray):
+            return y
+        # every dim indexed by an int: NumPy gives a scalar, PyTorch a 0-d view (so that
+        # x[0].mul_(2) changes x); `...` after the index makes NumPy's a 0-d view too
+        return x[index + (Ellipsis,)] if not advanced and Ellipsis not in index else \
+            get_array_module(x).asarray(y)
 
     @staticmethod
     def backward(ctx, grad_out):
         # scatter back: every selected position gets its gradient, repeats add up
         return IndexAddFn.apply(grad_out, ctx.in_shape, ctx.index, ctx.advanced), None, None
 
+    def name(self) -> str:
+        # worked out when asked (a repr, an error), not on every x[i]
+        return self._name or _getitem_name(self.index, self.advanced, self.in_shape)
+
 
 class IndexAddFn(ArrayFunction):
     """y = zeros(shape) with g added at `index` (the backward of getitem)."""
+
+    torch_name = "IndexBackwardBackward0"
 
     @staticmethod
     def forward(ctx, g, shape, index, advanced):
@@ -199,6 +236,9 @@ class IndexAddFn(ArrayFunction):
         xp = get_array_module(g)
         out = xp.zeros(shape, dtype=g.dtype)
         if advanced:
+            if xp is not np:           # CuPy's add.at: float atomics, in no fixed order
+                from ..determinism import alert
+                alert("index backward on CUDA")
             xp.add.at(out, index, g)
         else:
             out[index] = g
@@ -209,40 +249,71 @@ class IndexAddFn(ArrayFunction):
         return GetItemFn.apply(grad_out, ctx.index, ctx.advanced), None, None, None
 
 
+def _getitem_name(index, advanced: bool, shape: tuple) -> str:
+    """PyTorch's node for x[index]: its last step (select, slice, unsqueeze, index)."""
+    if advanced:
+        return "IndexBackward0"
+    if isinstance(index, slice):
+        return "SliceBackward0"           # PyTorch slices even x[:] when it is the index
+    name, dim = "AliasBackward0", 0
+    items = index if isinstance(index, tuple) else (index,)
+    for item in items:
+        if item is None:
+            name = "UnsqueezeBackward0"
+        elif item is Ellipsis:
+            dim += len(shape) - sum(i is not None and i is not Ellipsis for i in items)
+        elif isinstance(item, slice):
+            if item.indices(shape[dim]) != (0, shape[dim], 1):   # a whole dim is skipped
+                name = "SliceBackward0"
+            dim += 1
+        else:
+            name, dim = "SelectBackward0", dim + 1
+    return name
+
+
 def getitem(x, index):
     """x[index]: basic slicing and integer/bool array indexing, differentiable."""
     idx, advanced = _index_arrays(index)
     try:
-        return GetItemFn.apply(x, idx, advanced)
+        out = GetItemFn.apply(x, idx, advanced)
+        if out.grad_fn is not None and isinstance(index, slice):
+            out.grad_fn._name = "SliceBackward0"    # the one case idx no longer shows
+        if not advanced:
+            view_of(out, x, lambda t: getitem(t, index))
+        return out
     except IndexError as e:
         raise IndexError(f"getitem: index {index!r} is invalid for a tensor of shape "
                          f"{tuple(x.shape)}: {e}") from None
 
 
 class IndexPutFn(ArrayFunction):
-    """y = x with y[index] = value (out of place; Tensor.__setitem__ rebinds x to y)."""
+    """y = x with y[index] = value: a copy of x, or with inplace x itself, written in place
+    (Tensor.__setitem__, which then gives x this node's history)."""
+
+    torch_name = "CopySlices"
 
     @staticmethod
-    def forward(ctx, x, value, index):
+    def forward(ctx, x, value, index, inplace=False):
         ctx.index = index
         ctx.watch(*(index if isinstance(index, tuple) else (index,)))
-        y = x.copy()
+        y = x if inplace else x.copy()
         y[index] = value
         return y
 
     @staticmethod
     def backward(ctx, grad_out):
-        need_x, need_value, _ = ctx.needs_input_grad
+        need_x, need_value = ctx.needs_input_grad[:2]
         grad_x = index_put(grad_out, ctx.index, 0.0) if need_x else None  # overwritten: 0
         grad_value = GetItemFn.apply(grad_out, ctx.index, True) if need_value else None
-        return grad_x, grad_value, None
+        return grad_x, grad_value, None, None
 
 
-def index_put(x, index, value):
-    """A copy of x with value written at index (the differentiable form of x[index] = v)."""
+def index_put(x, index, value, inplace: bool = False):
+    """A copy of x with value written at index (the differentiable form of x[index] = v);
+    with inplace, x's own array is written (Tensor.__setitem__)."""
     idx, _ = _index_arrays(index)
     try:
-        return IndexPutFn.apply(x, value, idx)
+        return IndexPutFn.apply(x, value, idx, inplace)
     except (IndexError, ValueError) as e:
         # as PyTorch: a bad index is an IndexError, a value of the wrong shape a RuntimeError
         kind = IndexError if isinstance(e, IndexError) else RuntimeError
@@ -304,7 +375,7 @@ def stack(tensors, dim: int = 0):
                                f"{tuple(tensors[0].shape)} at entry 0 and {tuple(t.shape)} at "
                                f"entry {i}")
     d = normalize_dim(dim, tensors[0].ndim + 1, "stack")
-    return cat([unsqueeze(t, d) for t in tensors], d)
+    return named(cat([unsqueeze(t, d) for t in tensors], d), "StackBackward0")
 
 
 def split(x, split_size, dim: int = 0):
@@ -321,8 +392,9 @@ def split(x, split_size, dim: int = 0):
         raise RuntimeError(f"split: split sizes {sizes} do not add up to the size {n} of "
                            f"dim {d} (shape {tuple(x.shape)})")
     out, start = [], 0
+    name = "SplitBackward0" if isinstance(split_size, int) else "SplitWithSizesBackward0"
     for size in sizes:
-        out.append(x[(slice(None),) * d + (slice(start, start + size),)])
+        out.append(named(x[(slice(None),) * d + (slice(start, start + size),)], name, x))
         start += size
     return tuple(out)
 
@@ -337,6 +409,8 @@ def chunk(x, chunks: int, dim: int = 0):
 
 class PadFn(ArrayFunction):
     """y = x with constant padding around the last dims."""
+
+    torch_name = "ConstantPadNdBackward0"
 
     @staticmethod
     def forward(ctx, x, widths, value):

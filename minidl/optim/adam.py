@@ -12,7 +12,7 @@ from .optimizer import Optimizer
 
 
 def _zeros_like(p: Tensor) -> Tensor:
-    return Tensor._wrap(get_array_module(p.data).zeros_like(p.data), False, None, 0)
+    return Tensor._wrap(get_array_module(p.array).zeros_like(p.array), False, None, 0)
 
 
 class Adam(Optimizer):
@@ -96,17 +96,17 @@ class Adam(Optimizer):
                     state["exp_avg_sq"] = _zeros_like(p)
                     if group["amsgrad"]:
                         state["max_exp_avg_sq"] = _zeros_like(p)
-                m, v = state["exp_avg"].data, state["exp_avg_sq"].data
+                m, v = state["exp_avg"].array, state["exp_avg_sq"].array
                 state["step"] += 1
                 t = state["step"]
 
-                g = -p.grad.data if group["maximize"] else p.grad.data
-                v_max = state["max_exp_avg_sq"].data if group["amsgrad"] else None
+                g = -p.grad.array if group["maximize"] else p.grad.array
+                v_max = state["max_exp_avg_sq"].array if group["amsgrad"] else None
                 # the algorithm above, as one pass per parameter (ops.optim_step)
-                adam_update_(p.data, g, m, v, v_max, lr=lr, beta1=beta1, beta2=beta2,
+                adam_update_(p.array, g, m, v, v_max, lr=lr, beta1=beta1, beta2=beta2,
                              eps=eps, weight_decay=weight_decay,
                              decoupled=group["decoupled_weight_decay"], step=t)
-                version.bump(p.data)
+                version.bump(p.array)
         return loss
 
 

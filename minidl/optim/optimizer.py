@@ -202,7 +202,7 @@ class Optimizer:
             value = value.item() if isinstance(value, Tensor) else value
             return int(value) if float(value).is_integer() else float(value)
         if isinstance(value, (Tensor, np.ndarray)):
-            array = value.data if isinstance(value, Tensor) else value
+            array = value.array if isinstance(value, Tensor) else value
             array = backend.to_device(array, param.device)
             xp = backend.get_array_module(array)
             dtype = param.dtype if param.dtype.kind == "f" else array.dtype

@@ -71,10 +71,10 @@ class SGD(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                xp = get_array_module(p.data)
-                g = -p.grad.data if group["maximize"] else p.grad.data
+                xp = get_array_module(p.array)
+                g = -p.grad.array if group["maximize"] else p.grad.array
                 if weight_decay != 0:
-                    g = g + weight_decay * p.data
+                    g = g + weight_decay * p.array
                 if momentum != 0:
                     state = self.state[p]
                     buf = state.get("momentum_buffer")
@@ -82,9 +82,9 @@ class SGD(Optimizer):
                         buf = Tensor._wrap(xp.array(g, copy=True), False, None, 0)
                         state["momentum_buffer"] = buf
                     else:
-                        buf.data *= momentum
-                        buf.data += (1 - dampening) * g
-                    g = g + momentum * buf.data if group["nesterov"] else buf.data
-                p.data -= lr * g
-                version.bump(p.data)
+                        buf.array *= momentum
+                        buf.array += (1 - dampening) * g
+                    g = g + momentum * buf.array if group["nesterov"] else buf.array
+                p.array -= lr * g
+                version.bump(p.array)
         return loss

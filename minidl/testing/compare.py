@@ -18,17 +18,24 @@ def _array(x) -> np.ndarray:
 
 
 def assert_close(actual, expected, *, rtol: float | None = None, atol: float | None = None,
-                 equal_nan: bool = False, check_dtype: bool = False, msg: str = "") -> None:
+                 equal_nan: bool = False, check_dtype: bool = False, msg="") -> None:
     """Raise AssertionError unless |actual - expected| <= atol + rtol * |expected| everywhere.
 
     Accepts minidl tensors, torch tensors, arrays and numbers. Default tolerances are
-    PyTorch's for the less precise of the two dtypes.
+    PyTorch's for the less precise of the two dtypes. The message is PyTorch's: how many
+    elements differ, the greatest absolute and relative differences, where, and what was
+    allowed. `msg`, as in torch.testing.assert_close: a string replaces that message, a
+    function receives it and returns the one to raise.
     """
+    scalars = all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
+                  for v in (actual, expected))
     a, e = _array(actual), _array(expected)
     if a.shape != e.shape:
-        raise AssertionError(f"{msg}shape mismatch: actual {a.shape} vs expected {e.shape}")
+        _fail(msg, f"The values for attribute 'shape' do not match: {_size(a.shape)} != "
+                   f"{_size(e.shape)}.")
     if check_dtype and a.dtype != e.dtype:
-        raise AssertionError(f"{msg}dtype mismatch: actual {a.dtype} vs expected {e.dtype}")
+        _fail(msg, f"The values for attribute 'dtype' do not match: torch.{a.dtype} != "
+                   f"torch.{e.dtype}.")
     if rtol is None or atol is None:
         dtypes = [d for d in (a.dtype, e.dtype) if d in _TOLERANCES]
         loosest = max((_TOLERANCES[d] for d in dtypes), default=(0.0, 0.0))
@@ -38,10 +45,38 @@ def assert_close(actual, expected, *, rtol: float | None = None, atol: float | N
     ok = np.isclose(a64, e64, rtol=rtol, atol=atol, equal_nan=equal_nan)
     if ok.all():
         return
-    diff = np.abs(a64 - e64)
-    diff[ok] = -1
-    k = np.unravel_index(int(np.nanargmax(np.nan_to_num(diff, nan=np.inf))), a.shape)
-    raise AssertionError(
-        f"{msg}tensors are not close: {int((~ok).sum())} of {ok.size} elements differ; the "
-        f"largest at index {tuple(int(i) for i in k)}: actual {a64[k]!r} vs expected "
-        f"{e64[k]!r} (atol={atol}, rtol={rtol})")
+    # the differences in the two operands' common dtype, as PyTorch computes them
+    common = np.result_type(a.dtype, e.dtype) if a.dtype.kind == e.dtype.kind == "f" \
+        else np.dtype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        abs_diff = np.abs(a.astype(common) - e.astype(common))
+        rel_diff = abs_diff / np.abs(e.astype(common))
+        if equal_nan:                            # NaN in both places: no difference
+            both = np.isnan(a64) & np.isnan(e64)
+            abs_diff[both] = rel_diff[both] = 0
+    if scalars:
+        _fail(msg, f"Scalars are not close!\n\nExpected {float(e64)} but got {float(a64)}.\n"
+                   f"Absolute difference: {float(abs_diff)} (up to {atol} allowed)\n"
+                   f"Relative difference: {float(rel_diff)} (up to {rtol} allowed)")
+    bad = int((~ok).sum())
+    _fail(msg, "Tensor-likes are not close!\n\n"
+               f"Mismatched elements: {bad} / {ok.size} ({100 * bad / ok.size:.1f}%)\n"
+               f"Greatest absolute difference: {_greatest(abs_diff)} (up to {atol} allowed)\n"
+               f"Greatest relative difference: {_greatest(rel_diff)} (up to {rtol} allowed)")
+
+
+def _greatest(diff: np.ndarray) -> str:
+    """'0.5 at index (1,)': the largest entry (NaN counts as largest, as torch.max does)."""
+    flat = diff.reshape(-1)
+    nans = np.flatnonzero(np.isnan(flat))
+    k = int(nans[0]) if nans.size else int(np.argmax(flat))
+    index = tuple(int(i) for i in np.unravel_index(k, diff.shape))
+    return f"{float(flat[k])} at index {index}"
+
+
+def _size(shape: tuple) -> str:
+    return f"torch.Size({list(shape)})"
+
+
+def _fail(msg, text: str):
+    raise AssertionError(msg(text) if callable(msg) else (msg or text))

@@ -37,6 +37,11 @@ from .compare import assert_close
 _FAST_MODE_NUMEL = 100    # above this many input elements, gradchecks project (fast_mode)
 
 
+
+def _prefixed(prefix: str):
+    """assert_close's msg that puts `prefix` before PyTorch's message."""
+    return lambda text: prefix + text
+
 def _per_input(value, n: int) -> list:
     if isinstance(value, (list, tuple)):
         if len(value) != n:
@@ -91,15 +96,15 @@ def _check_outputs(outs: tuple) -> None:
     for i, o in enumerate(outs):
         if not isinstance(o, Tensor):
             raise AssertionError(f"check_op: output {i} is a {type(o).__name__}, not a Tensor")
-        if not isinstance(o.data, np.ndarray):
-            raise AssertionError(f"check_op: output {i} holds a {type(o.data).__name__}, not "
+        if not isinstance(o.array, np.ndarray):
+            raise AssertionError(f"check_op: output {i} holds a {type(o.array).__name__}, not "
                                  "an ndarray (a 0-d result must stay a 0-d array)")
 
 
 def _torch_parity(fn, torch_fn, xs, outs, rtol, atol, seed) -> None:
     import torch
 
-    txs = [torch.from_numpy(x.data.copy()).requires_grad_(x.requires_grad) for x in xs]
+    txs = [torch.from_numpy(x.array.copy()).requires_grad_(x.requires_grad) for x in xs]
     touts = _tuple(torch_fn(*txs))
     if len(touts) != len(outs):
         raise AssertionError(f"check_op: minidl gave {len(outs)} outputs, torch {len(touts)}")
@@ -108,7 +113,7 @@ def _torch_parity(fn, torch_fn, xs, outs, rtol, atol, seed) -> None:
         if o.dtype.name != torch_dtype:
             raise AssertionError(f"check_op: output {i} has dtype {o.dtype.name}, torch gives "
                                  f"{torch_dtype}")
-        assert_close(o, t, rtol=rtol, atol=atol, msg=f"check_op: output {i} vs torch: ")
+        assert_close(o, t, rtol=rtol, atol=atol, msg=_prefixed(f"check_op: output {i} vs torch: "))
 
     # input gradients for one random gradient per floating output, same in both libraries
     rng = np.random.default_rng(seed + 7)
@@ -125,7 +130,8 @@ def _torch_parity(fn, torch_fn, xs, outs, rtol, atol, seed) -> None:
     for i, a, b in zip(wrt, ours, theirs):
         a = np.zeros(xs[i].shape) if a is None else a
         b = np.zeros(xs[i].shape) if b is None else b
-        assert_close(a, b, rtol=rtol, atol=atol, msg=f"check_op: gradient of input {i} vs torch: ")
+        assert_close(a, b, rtol=rtol, atol=atol,
+                     msg=_prefixed(f"check_op: gradient of input {i} vs torch: "))
 
 
 def check_op(fn: Callable, inputs: Sequence, *, reference: Callable | None = None,
@@ -174,18 +180,19 @@ def check_op(fn: Callable, inputs: Sequence, *, reference: Callable | None = Non
     outs = _tuple(fn(*xs))
     _check_outputs(outs)
     if reference is not None:
-        expected = _tuple(reference(*[x.data.copy() for x in xs]))
+        expected = _tuple(reference(*[x.array.copy() for x in xs]))
         if len(expected) != len(outs):
             raise AssertionError(f"check_op: minidl gave {len(outs)} outputs, the reference "
                                  f"{len(expected)}")
         for i, (o, e) in enumerate(zip(outs, expected)):
-            assert_close(o, e, rtol=rtol, atol=atol, msg=f"check_op: output {i} vs reference: ")
+            assert_close(o, e, rtol=rtol, atol=atol,
+                         msg=_prefixed(f"check_op: output {i} vs reference: "))
     if torch_fn is not None:
         _torch_parity(fn, torch_fn, xs, outs, rtol, atol, seed)
     diff = [x for x in xs if x.requires_grad]
     if diff and any(o.requires_grad for o in outs):
         if fast_mode is None:
-            fast_mode = sum(x.data.size for x in diff) > _FAST_MODE_NUMEL
+            fast_mode = sum(x.array.size for x in diff) > _FAST_MODE_NUMEL
         f = _differentiable(fn)
         kw = dict(atol=grad_atol, rtol=grad_rtol, fast_mode=fast_mode, seed=seed)
         if gradcheck:

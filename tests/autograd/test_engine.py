@@ -256,7 +256,7 @@ def test_backward_with_create_graph_builds_a_differentiable_grad():
 def test_leaf_grad_is_a_fresh_array_not_shared_between_leaves():
     a, b = f64(1.0), f64(1.0)
     (a + b).backward()
-    a.grad.data *= 5           # clipping a gradient in place must not touch b's
+    a.grad.array *= 5           # clipping a gradient in place must not touch b's
     assert b.grad.item() == 1.0
 
 
@@ -306,7 +306,7 @@ def test_anomaly_mode_names_the_op_that_made_nan_in_backward():
     x = f64(0.0, 1.0)
     with minidl.set_detect_anomaly(True):
         y = x.sqrt()              # backward divides by 2 sqrt(0) -> inf
-        with pytest.raises(RuntimeError, match="SqrtFn.*backward") as info:
+        with pytest.raises(RuntimeError, match="SqrtBackward0.*backward") as info:
             y.sum().backward()
     assert "y = x.sqrt()" in str(info.value)     # the forward call site
 
@@ -315,7 +315,7 @@ def test_anomaly_mode_names_the_op_that_made_nan_in_backward():
 def test_anomaly_mode_catches_nan_in_forward():
     x = f64(-1.0)
     with minidl.set_detect_anomaly(True):
-        with pytest.raises(RuntimeError, match="LogFn.*nan.*forward"):
+        with pytest.raises(RuntimeError, match="LogBackward0.*nan.*forward"):
             x.log()
     assert np.isnan(x.log().item())      # off again: no check
 
@@ -331,14 +331,14 @@ class _FreshGradient(minidl.autograd.Function):
     @staticmethod
     def backward(ctx, g):
         out = minidl.tensor(np.full(g.shape, 2.0, g.dtype))
-        _FreshGradient.made.append(id(out.data))
+        _FreshGradient.made.append(id(out.array))
         return out
 
 
 def test_a_gradient_nothing_else_holds_becomes_grad_without_a_copy():
     x = minidl.ones(4, requires_grad=True)
     _FreshGradient.apply(x).sum().backward()
-    assert id(x.grad.data) == _FreshGradient.made[-1]         # stolen, as PyTorch does
+    assert id(x.grad.array) == _FreshGradient.made[-1]         # stolen, as PyTorch does
     np.testing.assert_array_equal(x.grad.numpy(), 2.0)
 
 
@@ -351,10 +351,10 @@ def test_a_gradient_held_elsewhere_is_copied_into_grad():
     (x * 3).sum().backward()
     (p + q).sum().backward()                                  # one gradient, two leaves
     w.sum().backward()                                        # a broadcast view of ones
-    assert not np.shares_memory(x.grad.data, kept[0].data)
-    assert not np.shares_memory(p.grad.data, q.grad.data)
+    assert not np.shares_memory(x.grad.array, kept[0].array)
+    assert not np.shares_memory(p.grad.array, q.grad.array)
     for leaf in (x, p, q, w):
-        leaf.grad.data += 1                                   # each .grad is its own
+        leaf.grad.array += 1                                   # each .grad is its own
     np.testing.assert_array_equal(kept[0].numpy(), 3.0)
     np.testing.assert_array_equal(p.grad.numpy() + q.grad.numpy(), 4.0)
     np.testing.assert_array_equal(w.grad.numpy(), 2.0)

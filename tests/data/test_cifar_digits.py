@@ -40,7 +40,7 @@ def test_reads_train_and_test_batches_in_torchvision_layout(tmp_path):
     image, label = train[3]
     assert isinstance(image, minidl.Tensor) and image.shape == (3, 32, 32)
     assert image.dtype == np.float32 and label == int(labels[0])
-    np.testing.assert_array_equal(image.data * 255, data[0].reshape(3, 32, 32).astype(np.float32))
+    np.testing.assert_array_equal(image.array * 255, data[0].reshape(3, 32, 32).astype(np.float32))
     test = CIFAR10(tmp_path / "cifar-10-batches-py", train=False)     # the folder itself
     assert test.targets.tolist() == list(arrays["test_batch"][1])
 
@@ -50,9 +50,9 @@ def test_cifar_batches_through_dataloader_and_random_transforms(tmp_path):
     aug = T.Compose([T.ToTensor(), T.RandomCrop(32, padding=4), T.RandomHorizontalFlip()])
     ds = CIFAR10(tmp_path, transform=aug)
     minidl.manual_seed(3)
-    first = [b[0].data.copy() for b in DataLoader(ds, batch_size=4, shuffle=True)]
+    first = [b[0].array.copy() for b in DataLoader(ds, batch_size=4, shuffle=True)]
     minidl.manual_seed(3)
-    again = [b[0].data.copy() for b in DataLoader(ds, batch_size=4, shuffle=True)]
+    again = [b[0].array.copy() for b in DataLoader(ds, batch_size=4, shuffle=True)]
     assert [b.shape for b in first] == [(4, 3, 32, 32)] * 3 + [(3, 3, 32, 32)]
     for a, b in zip(first, again):
         np.testing.assert_array_equal(a, b)

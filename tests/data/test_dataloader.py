@@ -24,7 +24,7 @@ class Squares(Dataset):
 
 
 def _order(loader) -> list:
-    return np.concatenate([b[0].data[:, 0] for b in loader]).astype(int).tolist()
+    return np.concatenate([b[0].array[:, 0] for b in loader]).astype(int).tolist()
 
 
 # ---- default_collate ----
@@ -165,14 +165,14 @@ def test_fast_path_matches_per_item_path_and_skips_items():
                            collate_fn=lambda items: default_collate(items)))
     assert CountingTensorDataset.calls == 20
     for (fx, fy), (sx, sy) in zip(fast, slow):
-        np.testing.assert_array_equal(fx.data, sx.data)
-        np.testing.assert_array_equal(fy.data, sy.data)
+        np.testing.assert_array_equal(fx.array, sx.array)
+        np.testing.assert_array_equal(fy.array, sy.array)
         assert fx.dtype == sx.dtype == np.float32 and fy.dtype == sy.dtype == y.dtype
     sub = Subset(ds, [3, 1, 4])
     (sx, sy), = list(DataLoader(sub, batch_size=3))
-    assert sx.data[:, 0].tolist() == [6.0, 2.0, 8.0] and CountingTensorDataset.calls == 20
+    assert sx.array[:, 0].tolist() == [6.0, 2.0, 8.0] and CountingTensorDataset.calls == 20
     (px, py), = list(DataLoader(Subset(Squares(9), [8, 2]), batch_size=2))   # no get_batch
-    assert px.data[:, 1].tolist() == [64.0, 4.0] and py.tolist() == [2, 2]
+    assert px.array[:, 1].tolist() == [64.0, 4.0] and py.tolist() == [2, 2]
 
 
 # ---- resuming mid-epoch ----

@@ -28,7 +28,7 @@ def test_tensor_dataset_items_and_batches():
     assert isinstance(xi, minidl.Tensor) and xi.tolist() == [8.0, 9.0] and yi.item() == 4
     bx, by = ds.get_batch(np.array([5, 0]))
     assert bx.tolist() == [[10.0, 11.0], [0.0, 1.0]] and by.tolist() == [5, 0]
-    assert ds.tensors[1].data is y                   # wrapped, not copied
+    assert ds.tensors[1].array is y                   # wrapped, not copied
 
 
 def test_tensor_dataset_size_mismatch():

@@ -54,7 +54,7 @@ def test_real_files_shapes_dtypes_and_content(key):
     assert isinstance(image, minidl.Tensor) and image.shape == (1, 28, 28)
     assert image.dtype == np.float32 and isinstance(label, int) and label == first_labels[0]
     np.testing.assert_array_equal(image.data[0], ds.data[0].astype(np.float32) / 255)
-    assert 0 <= image.data.min() and image.data.max() <= 1
+    assert 0 <= image.array.min() and image.array.max() <= 1
 
 
 def test_real_files_match_the_published_md5s():
@@ -85,12 +85,12 @@ def test_dataloader_over_mnist_yields_float32_and_int64_batches():
     assert images.shape == (64, 1, 28, 28) and images.dtype == np.float32
     assert labels.shape == (64,) and labels.dtype == np.int64
     assert batches[-1][0].shape == (60000 - 937 * 64, 1, 28, 28)
-    seen = np.concatenate([b[1].data for b in batches])
+    seen = np.concatenate([b[1].array for b in batches])
     assert np.bincount(seen).tolist() == REAL[(MNIST, "mnist", True)][2]   # each sample once
     # Batches equal the items they were made of, stacked.
     order = loader.state_dict()["indices"]
     items = [ds[int(i)] for i in order[:64]]
-    np.testing.assert_array_equal(images.data, np.stack([im.data for im, _ in items]))
+    np.testing.assert_array_equal(images.array, np.stack([im.array for im, _ in items]))
     assert labels.tolist() == [lab for _, lab in items]
 
 
@@ -106,10 +106,10 @@ def test_transform_receives_raw_image_like_torchvision():
                  target_transform=lambda y: y + 100)
     image, label = norm[3]
     expected = (ds.data[3].astype(np.float32) / 255 - np.float32(0.1307)) / np.float32(0.3081)
-    np.testing.assert_allclose(image.data[0], expected, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(image.array[0], expected, rtol=1e-6, atol=1e-6)
     assert label == int(ds.targets[3]) + 100
     images, labels = next(iter(DataLoader(norm, batch_size=5)))
-    np.testing.assert_array_equal(images.data[3, 0], image.data[0])
+    np.testing.assert_array_equal(images.array[3, 0], image.array[0])
     assert labels.tolist() == [int(t) + 100 for t in ds.targets[:5]]
 
 

@@ -12,16 +12,16 @@ def test_to_tensor_scales_uint8_and_moves_channels_first():
     hw = np.arange(12, dtype=np.uint8).reshape(3, 4) * 20
     out = T.ToTensor()(hw)
     assert isinstance(out, minidl.Tensor) and out.shape == (1, 3, 4) and out.dtype == np.float32
-    np.testing.assert_array_equal(out.data[0], hw.astype(np.float32) / np.float32(255))
+    np.testing.assert_array_equal(out.array[0], hw.astype(np.float32) / np.float32(255))
     hwc = np.random.default_rng(0).integers(0, 256, (5, 6, 3), dtype=np.uint8)
     out = T.ToTensor()(hwc)
-    assert out.shape == (3, 5, 6) and out.data.flags.c_contiguous
-    np.testing.assert_array_equal(out.data[2, 1, 4], np.float32(hwc[1, 4, 2]) / np.float32(255))
+    assert out.shape == (3, 5, 6) and out.array.flags.c_contiguous
+    np.testing.assert_array_equal(out.array[2, 1, 4], np.float32(hwc[1, 4, 2]) / np.float32(255))
     floats = np.full((2, 2, 3), 7.5)             # non-uint8: moved, not scaled (torchvision)
     out = T.ToTensor()(floats)
-    assert out.shape == (3, 2, 2) and out.dtype == np.float64 and out.data.max() == 7.5
+    assert out.shape == (3, 2, 2) and out.dtype == np.float64 and out.array.max() == 7.5
     batch = T.ToTensor().apply_batch(np.stack([hwc, hwc]))
-    np.testing.assert_array_equal(batch.data[1], T.ToTensor()(hwc).data)
+    np.testing.assert_array_equal(batch.array[1], T.ToTensor()(hwc).array)
 
 
 def test_to_tensor_rejects_bad_input():
@@ -40,7 +40,7 @@ def test_normalize_per_channel_keeps_type_and_dtype():
         np.testing.assert_allclose(out[c], (x[c] - mean[c]) / std[c], rtol=1e-6)
     t = T.Normalize(mean, std)(minidl.tensor(x))
     assert isinstance(t, minidl.Tensor)
-    np.testing.assert_array_equal(t.data, out)
+    np.testing.assert_array_equal(t.array, out)
     batch = T.Normalize(mean, std).apply_batch(np.stack([x, x]))
     np.testing.assert_array_equal(batch[1], out)
     y = x.copy()
@@ -117,7 +117,7 @@ def test_random_transforms_follow_manual_seed():
 def test_compose_lambda_and_batchability():
     pipeline = T.Compose([T.ToTensor(), T.Normalize((0.5,), (0.5,)), T.Lambda(lambda t: t * 2)])
     out = pipeline(np.full((2, 2), 255, np.uint8))
-    np.testing.assert_allclose(out.data, np.full((1, 2, 2), 2.0))
+    np.testing.assert_allclose(out.array, np.full((1, 2, 2), 2.0))
     assert not pipeline.batchable
     assert T.Compose([T.ToTensor(), T.Normalize((0.5,), (0.5,))]).batchable
     assert "Normalize" in repr(pipeline)

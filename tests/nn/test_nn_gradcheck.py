@@ -54,8 +54,8 @@ def test_layer_gradcheck_and_gradgradcheck(name):
     params = tuple(layer.parameters())
     if isinstance(layer, nn.BatchNorm2d) and not layer.training:
         with minidl.no_grad():
-            layer.running_mean.data[...] = [0.3, -0.2]
-            layer.running_var.data[...] = [0.5, 2.0]
+            layer.running_mean.array[...] = [0.3, -0.2]
+            layer.running_var.array[...] = [0.5, 2.0]
 
     def fn(x, *params):
         return layer(x)

@@ -87,7 +87,7 @@ def test_state_dict_keys_values_and_persistence():
                         "block.bn.running_mean", "block.bn.running_var",
                         "block.bn.num_batches_tracked", "head.weight"]
     assert not sd["alpha"].requires_grad                # detached
-    assert sd["alpha"].data is net.alpha.data           # sharing memory
+    assert sd["alpha"].array is net.alpha.array           # sharing memory
     assert sd["block.bn.num_batches_tracked"].dtype == np.int64
     assert net.state_dict(keep_vars=True)["alpha"] is net.alpha
 
@@ -95,8 +95,8 @@ def test_state_dict_keys_values_and_persistence():
 def test_load_state_dict_round_trip_from_tensors_and_numpy():
     src, dst = Net(), Net()
     with minidl.no_grad():
-        src.block.bn.running_mean.data[...] = 3.0
-        src.block.bn.num_batches_tracked.data[...] = 7
+        src.block.bn.running_mean.array[...] = 3.0
+        src.block.bn.num_batches_tracked.array[...] = 7
     result = dst.load_state_dict({k: v.numpy() for k, v in src.state_dict().items()})
     assert result.missing_keys == [] and result.unexpected_keys == []
     assert repr(result) == "<All keys matched successfully>"
@@ -261,7 +261,7 @@ def test_deepcopy_gives_independent_parameters():
     np.testing.assert_array_equal(clone.block.fc.weight.detach().numpy(),
                                   net.block.fc.weight.detach().numpy())
     with minidl.no_grad():
-        clone.block.fc.weight.data[...] = 0
+        clone.block.fc.weight.array[...] = 0
     assert net.block.fc.weight.detach().numpy().any()
 
 
@@ -272,7 +272,7 @@ def test_parameter_basics():
     frozen = nn.Parameter(minidl.ones(2), requires_grad=False)
     assert not frozen.requires_grad
     t = minidl.ones(3)
-    assert nn.Parameter(t).data is t.data                # shares memory, as PyTorch
+    assert nn.Parameter(t).array is t.array                # shares memory, as PyTorch
     assert nn.Parameter().shape == (0,)
     assert type(p * 2) is minidl.Tensor                  # results are plain tensors
     with pytest.raises(RuntimeError, match="floating point"):

@@ -175,7 +175,7 @@ def test_where(pair):
 
 @given(tensors(shape=shapes(max_dims=3)))
 def test_masked_fill(x):
-    mask = x.data > 0
+    mask = x.array > 0
     check_op(lambda x, m: x.masked_fill(m, -1.0), [x, mask],
              reference=lambda x, m: np.where(m, -1.0, x))
     value = minidl.tensor(2.0, dtype=minidl.float64, requires_grad=True)
@@ -273,4 +273,4 @@ def test_zero_dim_arithmetic_gives_zero_dim_array_tensors():
     a, b = minidl.tensor(2.0), minidl.tensor(3.0)
     for result in (a + b, a - b, a * b, a / b, a ** b, -a, a % b, minidl.maximum(a, b),
                    a.clamp(0, 1), minidl.where(a > b, a, b)):
-        assert result.shape == () and isinstance(result.data, np.ndarray), type(result.data)
+        assert result.shape == () and isinstance(result.array, np.ndarray), type(result.array)

@@ -66,7 +66,7 @@ def test_unary_results_keep_float32():
 def test_unary_on_zero_dim_gives_zero_dim_array_tensor():
     x = minidl.tensor(0.5)
     for y in (x.exp(), x.log(), x.sqrt(), x.rsqrt(), x.sin(), x.abs(), x.sigmoid()):
-        assert y.shape == () and isinstance(y.data, np.ndarray)
+        assert y.shape == () and isinstance(y.array, np.ndarray)
 
 
 # ---- to(dtype), float/double/long, clone ----
@@ -112,14 +112,14 @@ def test_conversions_between_dtypes():
 @given(tensors(shape=shapes(max_dims=3)))
 def test_clone(x):
     _, (y,) = check_op(lambda x: x.clone(), [x], reference=lambda x: x)
-    assert y.data is not x.data
+    assert y.array is not x.array
 
 
 def test_clone_is_a_copy():
     x = minidl.tensor([1.0, 2.0])
     y = minidl.clone(x)
-    y.data[0] = 5.0
-    assert x.data[0] == 1.0
+    y.array[0] = 5.0
+    assert x.array[0] == 1.0
 
 
 @pytest.mark.parametrize("name", ["exp", "log", "log1p", "sqrt", "rsqrt", "sin", "cos",

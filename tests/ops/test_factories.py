@@ -24,17 +24,17 @@ def default_float64():
 def test_tensor_infers_dtype_as_pytorch(data, dtype):
     t = minidl.tensor(data)
     assert t.dtype == np.dtype(dtype)
-    assert isinstance(t.data, np.ndarray)
+    assert isinstance(t.array, np.ndarray)
 
 
 def test_tensor_copies_and_from_numpy_shares():
     a = np.array([1.0, 2.0])
     t = minidl.tensor(a)
     a[0] = 9.0
-    assert t.data[0] == 1.0
+    assert t.array[0] == 1.0
     s = minidl.from_numpy(a)
     a[1] = 7.0
-    assert s.data[1] == 7.0
+    assert s.array[1] == 7.0
 
 
 def test_tensor_dtype_and_requires_grad_arguments():
@@ -165,11 +165,11 @@ def test_full_rejects_a_non_number():
 def test_sgd_style_update_under_no_grad_changes_the_same_object():
     p = minidl.tensor([1.0, 2.0], requires_grad=True)
     (p * p).sum().backward()
-    data, lr = p.data, 0.1
+    data, lr = p.array, 0.1
     with minidl.no_grad():
         q = p
         p -= lr * p.grad
-    assert p is q and p.data is data            # the same tensor, the same array
+    assert p is q and p.array is data            # the same tensor, the same array
     assert p.requires_grad and p.is_leaf and p.grad_fn is None
     np.testing.assert_allclose(p.detach().numpy(), [0.8, 1.6])
 
@@ -181,10 +181,10 @@ def test_sgd_style_update_under_no_grad_changes_the_same_object():
 ])
 def test_in_place_methods_under_no_grad_keep_the_object(op):
     p = minidl.tensor([1.0, 2.0], requires_grad=True)
-    data = p.data
+    data = p.array
     with minidl.no_grad():
         out = op(p)
-    assert out is p and p.data is data and p.is_leaf and p.requires_grad
+    assert out is p and p.array is data and p.is_leaf and p.requires_grad
 
 
 def test_in_place_results():

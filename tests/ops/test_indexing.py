@@ -29,7 +29,7 @@ def test_basic_indexing(index, shape):
 def test_int_index_gives_a_zero_dim_array_tensor():
     x = minidl.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
     y = x[1, 0]
-    assert y.shape == () and isinstance(y.data, np.ndarray) and y.item() == 3.0
+    assert y.shape == () and isinstance(y.array, np.ndarray) and y.item() == 3.0
     y.backward()
     np.testing.assert_array_equal(x.grad.numpy(), [[0, 0], [1, 0]])
 
@@ -179,10 +179,10 @@ def test_setitem_with_a_scalar_and_a_mask():
 
 def test_setitem_on_a_plain_tensor_writes_in_place():
     x = minidl.zeros(2, 3)
-    data = x.data
+    data = x.array
     x[1, ::2] = 5.0
     x[0] = minidl.tensor([1.0, 2.0, 3.0])
-    assert x.data is data
+    assert x.array is data
     np.testing.assert_array_equal(x.numpy(), [[1, 2, 3], [5, 0, 5]])
 
 

@@ -35,7 +35,7 @@ def test_matmul_cases(name):
 
 def test_one_d_dot_one_d_is_a_zero_dim_array_tensor():
     y = minidl.tensor([1.0, 2.0]) @ minidl.tensor([3.0, 4.0])
-    assert y.shape == () and isinstance(y.data, np.ndarray) and y.item() == 11.0
+    assert y.shape == () and isinstance(y.array, np.ndarray) and y.item() == 11.0
 
 
 @given(st.data())

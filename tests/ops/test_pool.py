@@ -93,8 +93,8 @@ def test_max_pool2d_indices_point_at_the_maxima(geometry):
     y, idx = max_pool2d(minidl.tensor(x), k, s, p, d, ceil_mode=ceil, return_indices=True)
     assert idx.dtype == np.int64 and not idx.requires_grad
     planes = x.reshape(shape[0], shape[1], -1)
-    picked = np.take_along_axis(planes, idx.data.reshape(shape[0], shape[1], -1), axis=2)
-    np.testing.assert_array_equal(picked.reshape(y.shape), y.data)
+    picked = np.take_along_axis(planes, idx.array.reshape(shape[0], shape[1], -1), axis=2)
+    np.testing.assert_array_equal(picked.reshape(y.shape), y.array)
 
 
 def test_max_pool2d_gradient_scatters_to_argmax_and_overlaps_add():
@@ -119,7 +119,7 @@ def test_max_pool2d_window_inside_padding_gives_minus_inf_and_no_gradient():
 def test_max_pool2d_padding_never_wins_over_minus_inf_input():
     x = minidl.tensor(np.full((1, 1, 2, 2), -np.inf))
     y, idx = max_pool2d(x, 2, stride=1, padding=1, return_indices=True)
-    np.testing.assert_array_equal(idx.data[0, 0], [[0, 0, 1], [0, 0, 1], [2, 2, 3]])
+    np.testing.assert_array_equal(idx.array[0, 0], [[0, 0, 1], [0, 0, 1], [2, 2, 3]])
 
 
 def test_max_pool2d_double_backward_gathers_by_indices():
@@ -159,7 +159,7 @@ def test_pools_accept_unbatched_input():
                lambda t: avg_pool2d(t, (3, 2), stride=(2, 1), padding=1),
                lambda t: adaptive_avg_pool2d(t, (3, None))):
         y = fn(x)
-        np.testing.assert_array_equal(y.data, fn(batched).data[0])
+        np.testing.assert_array_equal(y.array, fn(batched).array[0])
         assert gradcheck(fn, (x,))
     y, idx = max_pool2d(x, 2, return_indices=True)
     assert y.shape == idx.shape == (2, 2, 3)

@@ -96,7 +96,7 @@ def test_full_reduction_is_a_zero_dim_array_tensor(name):
     y = getattr(x, name)(*((0,) if name == "logsumexp" else ()))
     if name == "logsumexp":
         y = y.sum()
-    assert y.shape == () and isinstance(y.data, np.ndarray), type(y.data)
+    assert y.shape == () and isinstance(y.array, np.ndarray), type(y.array)
     y.backward()
     assert x.grad.shape == (2, 2)
 
@@ -179,7 +179,7 @@ def test_argmax_argmin(data):
             expected = ref(x.numpy(), axis=dim, keepdims=keepdim)
         assert got.dtype == minidl.int64 and not got.requires_grad
         np.testing.assert_array_equal(got.numpy(), expected)
-    assert isinstance(x.argmax().data, np.ndarray)
+    assert isinstance(x.argmax().array, np.ndarray)
 
 
 @given(st.data())
@@ -247,7 +247,7 @@ def test_prod_gradient_with_zeros():
 def test_all_any_give_zero_dim_bool_tensors():
     x = minidl.tensor([[True, False], [True, True]])
     assert x.all().item() is False and x.any().item() is True
-    assert isinstance(x.all().data, np.ndarray) and x.any().dtype == minidl.bool
+    assert isinstance(x.all().array, np.ndarray) and x.any().dtype == minidl.bool
 
 
 def test_dim_reductions_of_a_zero_dim_tensor():

@@ -203,11 +203,11 @@ def test_repeat_once_and_contiguous_copy_as_pytorch_does():
     # change the input (PyTorch copies in both)
     x = minidl.ones(2, 3)
     for result in (x.repeat(1, 1), x.repeat(1, 1, 1), x.T.contiguous()):
-        assert not np.shares_memory(result.data, x.data)
+        assert not np.shares_memory(result.array, x.array)
         with minidl.no_grad():
             result.zero_()
         np.testing.assert_array_equal(x.numpy(), 1.0)
-    assert x.contiguous() is x and x.T.contiguous().data.flags.c_contiguous
+    assert x.contiguous() is x and x.T.contiguous().array.flags.c_contiguous
     w = minidl.ones(2, 3, requires_grad=True)
     w.T.contiguous().sum().backward()
     np.testing.assert_array_equal(w.grad.numpy(), 1.0)

@@ -27,7 +27,7 @@ def _train(params, opt, grads, steps):
         for name, p in params.items():
             # "s" gets no gradient on odd steps: its state lags behind the others'
             p.grad = None if (name == "s" and t % 2) else minidl.tensor(
-                grads[t][name] + 0.5 * p.data)
+                grads[t][name] + 0.5 * p.array)
         opt.step()
 
 

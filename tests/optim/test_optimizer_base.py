@@ -155,10 +155,10 @@ def test_parameters_without_grad_are_left_alone(make):
 
 def test_step_updates_data_in_place():
     (a,) = _params((2, 3))
-    array = a.data
+    array = a.array
     a.grad = minidl.ones(2, 3, dtype=np.float64)
     optim.Adam([a], lr=0.1).step()
-    assert a.data is array
+    assert a.array is array
 
 
 def test_closure_is_evaluated_with_grad_and_its_loss_returned():

@@ -21,9 +21,9 @@ def _run(make, p0, fixed, xp=np):
     opt = make([p])
     path = []
     for g in fixed:
-        p.grad = minidl.tensor(xp.asarray(g) + 0.3 * p.data)
+        p.grad = minidl.tensor(xp.asarray(g) + 0.3 * p.array)
         opt.step()
-        path.append(minidl.backend.to_numpy(p.data).copy())
+        path.append(minidl.backend.to_numpy(p.array).copy())
     return path, opt, p
 
 
@@ -151,24 +151,24 @@ def test_float32_stays_float32(make):
 def test_optimizers_run_on_every_array_module(make, xp):
     p0, fixed = _problem()
     path, opt, p = _run(make, p0, fixed, xp=xp)
-    assert minidl.backend.get_array_module(p.data) is xp
+    assert minidl.backend.get_array_module(p.array) is xp
     for state in opt.state.values():
         for value in state.values():
             if isinstance(value, minidl.Tensor):
-                assert minidl.backend.get_array_module(value.data) is xp
+                assert minidl.backend.get_array_module(value.array) is xp
     expected, _, _ = _run(make, p0, fixed)
     _assert_paths(path, expected)
 
 
 def test_a_scalar_parameter_is_updated_in_place():
     p = minidl.tensor(1.5, dtype=np.float64, requires_grad=True)
-    data = p.data
+    data = p.array
     opt = optim.SGD([p], lr=0.1, momentum=0.9)
     for _ in range(3):
         p.grad = minidl.tensor(2.0, dtype=np.float64)
         opt.step()
-    assert p.data is data and p.shape == ()
-    assert isinstance(opt.state[p]["momentum_buffer"].data, np.ndarray)
+    assert p.array is data and p.shape == ()
+    assert isinstance(opt.state[p]["momentum_buffer"].array, np.ndarray)
     np.testing.assert_allclose(p.item(), 1.5 - 0.1 * (2 + 3.8 + 5.42))
 
 

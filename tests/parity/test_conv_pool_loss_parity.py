@@ -37,9 +37,9 @@ def check_parity(ours_fn, torch_fn, arrays, dtype, no_grad=(), seed=0):
         assert o.shape == tuple(t.shape)
         assert o.dtype == np.dtype(str(t.dtype).replace("torch.", ""))
         if o.dtype.kind == "f":
-            np.testing.assert_allclose(o.data, t.detach().numpy(), **tol)
+            np.testing.assert_allclose(o.array, t.detach().numpy(), **tol)
         else:
-            np.testing.assert_array_equal(o.data, t.numpy())
+            np.testing.assert_array_equal(o.array, t.numpy())
     pairs = [(o, t) for o, t in zip(outs, touts) if o.dtype.kind == "f"]
     rng = np.random.default_rng(seed)
     gs = [rng.standard_normal(o.shape).astype(dtype) for o, _ in pairs]
@@ -49,7 +49,7 @@ def check_parity(ours_fn, torch_fn, arrays, dtype, no_grad=(), seed=0):
     torch_g = torch.autograd.grad([t for _, t in pairs], [theirs[i] for i in idx],
                                   [torch.from_numpy(g) for g in gs], allow_unused=True)
     for i, a, b in zip(idx, ours_g, torch_g):
-        a = np.zeros(arrays[i].shape) if a is None else a.data
+        a = np.zeros(arrays[i].shape) if a is None else a.array
         b = np.zeros(arrays[i].shape) if b is None else b.numpy()
         np.testing.assert_allclose(a, b, err_msg=f"gradient of input {i}", **tol)
 
@@ -315,6 +315,6 @@ def test_double_backward_parity(name, ours_fn, torch_fn, shapes):
     second = grad(scalar, ours + [g], allow_unused=True)
     tsecond = torch.autograd.grad(tscalar, theirs + [tg], allow_unused=True)
     for a, b, arr in zip(second, tsecond, arrays + [g_array]):
-        a = np.zeros(arr.shape) if a is None else a.data
+        a = np.zeros(arr.shape) if a is None else a.array
         b = np.zeros(arr.shape) if b is None else b.numpy()
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)

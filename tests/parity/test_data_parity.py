@@ -24,7 +24,7 @@ def _same(ours, theirs):
     if isinstance(theirs, torch.Tensor):
         assert isinstance(ours, minidl.Tensor)
         assert ours.dtype == theirs.numpy().dtype and ours.shape == tuple(theirs.shape)
-        np.testing.assert_array_equal(ours.data, theirs.numpy())
+        np.testing.assert_array_equal(ours.array, theirs.numpy())
     elif isinstance(theirs, dict):
         assert type(ours) is type(theirs) and ours.keys() == theirs.keys()
         for key in theirs:
@@ -50,7 +50,7 @@ def test_default_collate_matches_torch_structure_and_dtypes():
 def test_default_collate_python_floats_differ_from_torch_as_documented():
     ours, theirs = default_collate([0.1, 0.2]), torch_collate([0.1, 0.2])
     assert ours.dtype == np.float32 and theirs.dtype == torch.float64
-    np.testing.assert_array_equal(ours.data, theirs.numpy().astype(np.float32))
+    np.testing.assert_array_equal(ours.array, theirs.numpy().astype(np.float32))
 
 
 def test_tensors_collate_like_torch_stack():
@@ -89,12 +89,12 @@ def test_to_tensor_and_normalize_match_torchvision_formulas():
     # torchvision's to_tensor on an ndarray: channels first, to float, div(255).
     expected = torch.from_numpy(hwc.transpose(2, 0, 1).copy()).to(torch.float32).div(255)
     ours = T.ToTensor()(hwc)
-    np.testing.assert_array_equal(ours.data, expected.numpy())
+    np.testing.assert_array_equal(ours.array, expected.numpy())
     mean, std = [0.4914, 0.4822, 0.4465], [0.247, 0.243, 0.261]
     # torchvision's normalize: tensor.sub(mean[:, None, None]).div(std[:, None, None]).
     t_mean = torch.tensor(mean, dtype=torch.float32)[:, None, None]
     t_std = torch.tensor(std, dtype=torch.float32)[:, None, None]
-    np.testing.assert_array_equal(T.Normalize(mean, std)(ours).data,
+    np.testing.assert_array_equal(T.Normalize(mean, std)(ours).array,
                                   expected.sub(t_mean).div(t_std).numpy())
 
 

@@ -332,7 +332,7 @@ def test_result_dtype_and_values_match_pytorch(name):
 def test_zero_dim_results_are_zero_dim_arrays_like_pytorchs(make):
     ours, theirs = make(minidl), make(torch)
     assert ours.shape == tuple(theirs.shape) == ()
-    assert isinstance(ours.data, np.ndarray) and ours.data.ndim == 0
+    assert isinstance(ours.array, np.ndarray) and ours.array.ndim == 0
     assert ours.dtype.name == str(theirs.dtype).replace("torch.", "")
 
 

@@ -37,14 +37,14 @@ def test_broadcastable_shapes_broadcast(pair):
 @given(tensors())
 def test_tensors_are_float64_bounded_and_require_grad(x):
     assert isinstance(x, minidl.Tensor) and x.dtype == minidl.float64 and x.requires_grad
-    assert np.isfinite(x.data).all() and np.abs(x.data).max() <= 3.0
+    assert np.isfinite(x.array).all() and np.abs(x.array).max() <= 3.0
 
 
 @given(tensors(shape=(2, 3), dtype=np.float32, min_value=0.5, max_value=1.0,
                requires_grad=False))
 def test_tensors_with_options(x):
     assert x.shape == (2, 3) and x.dtype == minidl.float32 and not x.requires_grad
-    assert (x.data >= 0.5).all() and (x.data <= 1.0).all()
+    assert (x.array >= 0.5).all() and (x.array <= 1.0).all()
 
 
 @given(st.data())
@@ -59,14 +59,14 @@ def test_make_inputs_ranges_kinks_and_kinds():
                              low=[-2.0, 0.5, 0.0, 0.0], high=[2.0, 2.0, 0.0, 0.0],
                              min_abs=[0.3, 0.0, 0.0, 0.0])
     assert x.requires_grad and x.dtype == minidl.float64
-    assert np.abs(x.data).min() >= 0.3 and np.abs(x.data).max() <= 2.0
-    assert (x.data < 0).any() and (x.data > 0).any()
-    assert (y.data >= 0.5).all() and (y.data <= 2.0).all()
+    assert np.abs(x.array).min() >= 0.3 and np.abs(x.array).max() <= 2.0
+    assert (x.array < 0).any() and (x.array > 0).any()
+    assert (y.array >= 0.5).all() and (y.array <= 2.0).all()
     assert m.dtype == minidl.bool and not m.requires_grad
     assert t.requires_grad is False and t.dtype == minidl.float32
     a, = make_inputs([(3,)], seed=4)
     b, = make_inputs([(3,)], seed=4)
-    np.testing.assert_array_equal(a.data, b.data)
+    np.testing.assert_array_equal(a.array, b.array)
 
 
 def test_make_inputs_checks_per_input_lengths():
@@ -154,7 +154,7 @@ class _ScalarOut(ArrayFunction):
 def test_check_op_catches_a_numpy_scalar_inside_a_tensor():
     def op(x):
         y = _ScalarOut.apply(x)
-        y.data = np.float64(y.data)       # what an op that skipped normalisation leaves
+        y.array = np.float64(y.array)       # what an op that skipped normalisation leaves
         return y
     with pytest.raises(AssertionError, match="not an ndarray"):
         check_op(op, [(3,)], gradcheck=False, gradgradcheck=False)

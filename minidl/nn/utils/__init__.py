@@ -1,13 +1,14 @@
-"""Helpers shared by the nn modules: argument pairs, repr indentation, hook handles and the
-result type of load_state_dict."""
+"""`torch.nn.utils`: gradient clipping, parameter vectors, `rnn` (packed sequences); and the
+helpers the nn modules share (argument pairs, repr indentation, hook handles, the result
+type of load_state_dict)."""
 from __future__ import annotations
 
 from collections import namedtuple
 
 import numpy as np
 
-from .. import backend
-from ..tensor import Tensor
+from ... import backend
+from ...tensor import Tensor
 
 
 def _pair(v) -> tuple:
@@ -62,7 +63,14 @@ def _as_array(value):
     """The array behind a state-dict entry: a Tensor, a NumPy/CuPy array, a number, or any
     object with `__array__` (a torch tensor on the CPU)."""
     if isinstance(value, Tensor):
-        return value.data
+        return value.array
     if backend.get_array_module(value) is not np:
         return value
     return np.asarray(value)
+
+
+# the public torch.nn.utils API (imported last: these modules import Tensor ops)
+from .clip_grad import (clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_,  # noqa: E402
+                        get_total_norm)
+from .convert_parameters import parameters_to_vector, vector_to_parameters  # noqa: E402
+from . import rnn  # noqa: E402

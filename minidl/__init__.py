@@ -49,7 +49,7 @@ from .dtypes import (dtype, finfo, iinfo, float16, half, float32, float, float64
 from ._tensor_str import set_printoptions, get_printoptions
 
 from . import nn, optim, data, metrics, utils
-from . import accelerator, cuda, backends, amp, profiler
+from . import accelerator, cuda, backends, amp, profiler, viz
 from .autograd import no_grad as inference_mode   # no autograd recording, as in PyTorch
 
 

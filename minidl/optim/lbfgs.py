@@ -7,7 +7,10 @@ It needs a closure that recomputes the loss and its gradients, as in PyTorch:
     optimizer.step(closure)
 
 This is PyTorch's algorithm line for line, on one flat vector of all parameters
-(float arrays), without the strong-Wolfe line search (line_search_fn=None only).
+(float arrays); `line_search_fn="strong_wolfe"` searches each step's length
+(optim/line_search.py), None takes the fixed step `lr`. The scalars that PyTorch keeps as
+0-d tensors (slopes, curvatures) stay NumPy scalars of the parameters' dtype here, so a
+float32 model rounds where PyTorch's does.
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from typing import Any, Callable, Iterable
 from ..autograd import version
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..backend import get_array_module
+from .line_search import strong_wolfe
 from .optimizer import Optimizer
 
 
@@ -28,13 +32,14 @@ class LBFGS(Optimizer):
             raise ValueError(f"Invalid learning rate: {lr}")
         if max_eval is None:
             max_eval = max_iter * 5 // 4
-        if line_search_fn is not None:
-            raise NotImplementedError(f"LBFGS: line_search_fn={line_search_fn!r} (strong "
-                                      f"Wolfe) is not implemented in minidl; use None")
+        if line_search_fn not in (None, "strong_wolfe"):
+            raise ValueError(f"LBFGS: line_search_fn must be None or 'strong_wolfe', got "
+                             f"{line_search_fn!r}")
         super().__init__(params, dict(lr=lr, max_iter=max_iter, max_eval=max_eval,
                                       tolerance_grad=tolerance_grad,
                                       tolerance_change=tolerance_change,
-                                      history_size=history_size, line_search_fn=None))
+                                      history_size=history_size,
+                                      line_search_fn=line_search_fn))
         if len(self.param_groups) != 1:
             raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
         self._params = self.param_groups[0]["params"]
@@ -52,6 +57,18 @@ class LBFGS(Optimizer):
             p.array += step * direction[offset:offset + n].reshape(p.array.shape)
             version.bump(p.array)
             offset += n
+
+    def _evaluate_at(self, closure, t, direction):
+        """Loss and flat gradient at x + t d, the parameters put back to x afterwards."""
+        saved = [p.array.copy() for p in self._params]
+        self._add(t, direction)
+        with enable_grad():
+            loss = float(closure())
+        flat_grad = self._flat_grad()
+        for p, x in zip(self._params, saved):
+            p.array[...] = x
+            version.bump(p.array)
+        return loss, flat_grad
 
     @no_grad()
     def step(self, closure: Callable[[], Any]):
@@ -91,42 +108,48 @@ class LBFGS(Optimizer):
             else:
                 y = flat_grad - prev_flat_grad          # change of gradient
                 s = d * t                               # the step taken
-                ys = float(y.dot(s))
+                ys = y.dot(s)
                 if ys > 1e-10:                          # keep the pair (curvature > 0)
                     if len(old_dirs) == history_size:
                         old_dirs.pop(0), old_stps.pop(0), ro.pop(0)
                     old_dirs.append(y)
                     old_stps.append(s)
                     ro.append(1.0 / ys)
-                    H_diag = ys / float(y.dot(y))       # scale of the initial Hessian
+                    H_diag = ys / y.dot(y)       # scale of the initial Hessian
                 # two-loop recursion: d = -H g
                 q = -flat_grad
                 al = [0.0] * len(old_dirs)
                 for i in range(len(old_dirs) - 1, -1, -1):
-                    al[i] = float(old_stps[i].dot(q)) * ro[i]
+                    al[i] = old_stps[i].dot(q) * ro[i]
                     q = q - al[i] * old_dirs[i]
                 d = r = q * H_diag
                 for i in range(len(old_dirs)):
-                    be_i = float(old_dirs[i].dot(r)) * ro[i]
+                    be_i = old_dirs[i].dot(r) * ro[i]
                     r = r + (al[i] - be_i) * old_stps[i]
                 d = r
             prev_flat_grad = flat_grad.copy()
             prev_loss = loss
             # the first step is scaled to the gradient's size, later ones take lr
             if state["n_iter"] == 1:
-                t = min(1.0, 1.0 / float(xp.abs(flat_grad).sum())) * lr
+                t = min(1.0, 1.0 / xp.abs(flat_grad).sum()) * lr
             else:
                 t = lr
-            gtd = float(flat_grad.dot(d))               # directional derivative
+            gtd = flat_grad.dot(d)               # directional derivative
             if gtd > -tol_change:
                 break
             ls_func_evals = 0
-            self._add(t, d)
-            if n_iter != max_iter:
-                with enable_grad():
-                    loss = float(closure())
-                flat_grad = self._flat_grad()
-                ls_func_evals = 1
+            if group["line_search_fn"] == "strong_wolfe":
+                loss, flat_grad, t, ls_func_evals = strong_wolfe(
+                    lambda step: self._evaluate_at(closure, step, d), t, d, loss, flat_grad,
+                    gtd, tolerance_change=tol_change, max_ls=max_eval - current_evals)
+                self._add(t, d)
+            else:
+                self._add(t, d)
+                if n_iter != max_iter:       # the last iteration's loss is not needed
+                    with enable_grad():
+                        loss = float(closure())
+                    flat_grad = self._flat_grad()
+                    ls_func_evals = 1
             current_evals += ls_func_evals
             state["func_evals"] += ls_func_evals
             if n_iter == max_iter or current_evals >= max_eval:

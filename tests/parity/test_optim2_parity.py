@@ -45,11 +45,13 @@ def test_invalid_hyperparameters_are_named():
         minidl.optim.RMSprop(p, lr=-1)
     with pytest.raises(ValueError, match="Invalid rho value: 2"):
         minidl.optim.Adadelta(p, rho=2)
-    with pytest.raises(NotImplementedError, match="strong"):
-        minidl.optim.LBFGS(p, line_search_fn="strong_wolfe")
+    with pytest.raises(ValueError, match="line_search_fn must be None or 'strong_wolfe'"):
+        minidl.optim.LBFGS(p, line_search_fn="wolfe")
 
 
-@pytest.mark.parametrize("options", [{}, {"lr": 0.5, "history_size": 3, "max_iter": 5}])
+@pytest.mark.parametrize("options", [{}, {"lr": 0.5, "history_size": 3, "max_iter": 5},
+                                     {"line_search_fn": "strong_wolfe"},
+                                     {"line_search_fn": "strong_wolfe", "history_size": 2}])
 def test_lbfgs_follows_pytorch(options):
     scale = np.array([1.0, 3.0, 10.0])
 

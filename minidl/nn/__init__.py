@@ -47,4 +47,6 @@ __all__ += ["Conv1d", "ConvTranspose1d", "ConvTranspose2d", "GroupNorm", "Instan
             "ZeroPad3d", "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d",
             "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d", "CircularPad1d",
             "CircularPad2d", "CircularPad3d"]
+from .upsampling import Upsample, UpsamplingNearest2d, UpsamplingBilinear2d  # noqa: E402
+__all__ += ["Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"]
 from . import modules  # noqa: E402  (torch.nn.modules.<file>.<Class> paths)

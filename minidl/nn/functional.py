@@ -84,6 +84,8 @@ __all__ += ["conv1d", "conv_transpose1d", "conv_transpose2d", "group_norm", "ins
 
 from ..ops.attention import scaled_dot_product_attention  # noqa: E402
 __all__ += ["scaled_dot_product_attention"]
+from ..ops.interpolate import interpolate, upsample  # noqa: E402
+__all__ += ["interpolate", "upsample"]
 
 
 # PyTorch's keyword names (input=, other=, axis=...) on every function here

@@ -10,7 +10,8 @@ from .. import (activation as _activation_module, attention as _attention, conta
                 conv as _conv, conv2 as _conv2, dropout as _dropout, layers2 as _layers2,
                 layers3 as _layers3, linear as _linear, loss as _loss,
                 normalization as _normalization, pooling as _pooling, rnn as _rnn,
-                sparse as _sparse, transformer as _transformer)
+                sparse as _sparse, transformer as _transformer,
+                upsampling as _upsampling)
 
 
 def _file(name: str, *sources, names=None) -> types.ModuleType:
@@ -42,3 +43,4 @@ loss = _file("loss", _loss, _layers2, names=None)
 container = _file("container", _c)
 activation = _file("activation", _activation_module, _layers2, _layers3, _attention)
 transformer = _file("transformer", _transformer)
+upsampling = _file("upsampling", _upsampling)

@@ -143,6 +143,65 @@ for _name in ("LSTM", "GRU", "RNN"):
         batch_first=m.batch_first, dropout=m.dropout, bidirectional=m.bidirectional,
         **({"nonlinearity": m.nonlinearity} if name == "RNN" else {})))(_name)
 
+for _name in ("RNNCell", "LSTMCell", "GRUCell"):
+    _LAYERS[_name] = (lambda name: lambda m, nn: getattr(nn, name)(
+        m.input_size, m.hidden_size, bias=m.bias,
+        **({"nonlinearity": m.nonlinearity} if name == "RNNCell" else {})))(_name)
+_LAYERS["Upsample"] = lambda m, nn: nn.Upsample(size=m.size, scale_factor=m.scale_factor,
+                                                mode=m.mode, align_corners=m.align_corners)
+
+
+# ---- attention and the Transformer: built from their sub-layers' attributes, as PyTorch's
+# layers keep no d_model or nhead of their own
+def _mha(m, nn):
+    return nn.MultiheadAttention(m.embed_dim, m.num_heads, dropout=m.dropout,
+                                 bias=m.in_proj_bias is not None,
+                                 add_bias_kv=m.bias_k is not None,
+                                 add_zero_attn=m.add_zero_attn, kdim=m.kdim, vdim=m.vdim,
+                                 batch_first=m.batch_first)
+
+
+def _activation_name(fn) -> str:
+    """'relu' or 'gelu' for either library's function or module."""
+    name = getattr(fn, "__name__", type(fn).__name__).lower()
+    if name not in ("relu", "gelu"):
+        raise TypeError(f"bridge: a Transformer layer with activation {fn!r} has no built-in "
+                        f"twin (relu and gelu have); pass constructor=...")
+    return name
+
+
+def _layer_options(layer) -> dict:
+    """The constructor arguments of a Transformer encoder or decoder layer."""
+    return dict(d_model=layer.self_attn.embed_dim, nhead=layer.self_attn.num_heads,
+                dim_feedforward=layer.linear1.out_features, dropout=layer.dropout.p,
+                activation=_activation_name(layer.activation), layer_norm_eps=layer.norm1.eps,
+                batch_first=layer.self_attn.batch_first, norm_first=layer.norm_first,
+                bias=layer.linear1.bias is not None)
+
+
+def _stack(cls_name):
+    def build(m, nn):
+        norm = _twin(m.norm, nn) if m.norm is not None else None
+        extra = {"enable_nested_tensor": False} if cls_name == "TransformerEncoder" else {}
+        return getattr(nn, cls_name)(_twin(m.layers[0], nn), len(m.layers), norm=norm, **extra)
+    return build
+
+
+def _transformer(m, nn):
+    options = _layer_options(m.encoder.layers[0])
+    return nn.Transformer(num_encoder_layers=len(m.encoder.layers),
+                          num_decoder_layers=len(m.decoder.layers), **options)
+
+
+_LAYERS.update({
+    "MultiheadAttention": _mha,
+    "TransformerEncoderLayer": lambda m, nn: nn.TransformerEncoderLayer(**_layer_options(m)),
+    "TransformerDecoderLayer": lambda m, nn: nn.TransformerDecoderLayer(**_layer_options(m)),
+    "TransformerEncoder": _stack("TransformerEncoder"),
+    "TransformerDecoder": _stack("TransformerDecoder"),
+    "Transformer": _transformer,
+})
+
 
 def _twin(module, nn, constructor=None):
     """An untrained module of the other library with module's architecture."""

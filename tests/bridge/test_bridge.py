@@ -186,3 +186,46 @@ def test_the_layers_past_the_seed_cnn_have_twins_that_agree():
     back = from_torch(twin)
     for (k, a), (k2, b) in zip(seq.state_dict().items(), back.state_dict().items()):
         assert k == k2 and np.array_equal(a.numpy(), b.numpy())
+
+
+def _sequence_layers(lib_nn):
+    """Sequence layers, each converted by its built-in twin."""
+    return lib_nn.ModuleDict({
+        "attn": lib_nn.MultiheadAttention(8, 2, batch_first=True, kdim=6, vdim=5),
+        "enc": lib_nn.TransformerEncoder(lib_nn.TransformerEncoderLayer(
+            8, 2, 16, dropout=0.0, activation="gelu", batch_first=True, norm_first=True),
+            2, norm=lib_nn.LayerNorm(8)),
+        "tf": lib_nn.Transformer(8, 2, 1, 2, 12, dropout=0.0, batch_first=True),
+        "cell": lib_nn.LSTMCell(8, 4), "gru": lib_nn.GRUCell(8, 4),
+        "rnn": lib_nn.RNNCell(8, 4, nonlinearity="relu"),
+        "up": lib_nn.Upsample(scale_factor=2, mode="linear", align_corners=True)})
+
+
+def _run_seq2seq(lib, mods, x, k, v, t):
+    T = lambda a: lib.tensor(a)          # noqa: E731
+    out = [mods["attn"](T(x), T(k), T(v))[0], mods["enc"](T(x)), mods["tf"](T(x), T(t)),
+           mods["cell"](T(x[:, 0]))[0], mods["gru"](T(x[:, 0])), mods["rnn"](T(x[:, 0])),
+           mods["up"](T(x))]
+    return [o.detach().numpy() for o in out]
+
+
+def test_attention_and_transformer_layers_have_twins_that_agree():
+    x, k, v = RNG.standard_normal((2, 5, 8)), RNG.standard_normal((2, 7, 6)), \
+        RNG.standard_normal((2, 7, 5))
+    t = RNG.standard_normal((2, 3, 8))
+    ours = _sequence_layers(nn).double()
+    twin = to_torch(ours)
+    assert {k: type(m).__name__ for k, m in twin.items()} == \
+        {k: type(m).__name__ for k, m in ours.items()}
+    for a, b in zip(_run_seq2seq(minidl, ours, x, k, v, t), _run_seq2seq(torch, twin, x, k, v, t)):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    back = from_torch(twin)
+    assert list(back.state_dict()) == list(ours.state_dict())
+    for key, a in ours.state_dict().items():
+        assert np.array_equal(a.numpy(), back.state_dict()[key].numpy()), key
+
+
+def test_a_transformer_layer_with_a_custom_activation_asks_for_a_constructor():
+    layer = nn.TransformerEncoderLayer(8, 2, 16, activation=lambda x: x * 2)
+    with pytest.raises(TypeError, match="activation .* has no built-in twin"):
+        to_torch(layer)

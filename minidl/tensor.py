@@ -53,7 +53,16 @@ class Tensor:
                  "_hooks", "_acc", "_view", "_views", "_post_hooks", "__weakref__")
     __array_ufunc__ = None     # make NumPy defer to our reflected operators (ndarray + Tensor)
 
-    def __init__(self, data, dtype=None, device=None, requires_grad: bool = False):
+    def __init__(self, data=(), *sizes, dtype=None, device=None, requires_grad: bool = False):
+        if sizes or (type(data) is int) or isinstance(data, Size):
+            # torch.Tensor(2, 3) / torch.Tensor(torch.Size([2, 3])): the legacy constructor
+            # from sizes, float32 (PyTorch leaves the values uninitialised; minidl gives zeros)
+            shape = tuple(data) if isinstance(data, Size) else (data, *sizes)
+            if not all(type(n) is int and n >= 0 for n in shape):
+                raise TypeError(f"Tensor(): sizes must be non-negative ints, got {shape}")
+            data = np.zeros(shape, dtype or backend.get_default_dtype())
+        elif dtype is None and (isinstance(data, (list, tuple)) or type(data) in (float, bool)):
+            dtype = backend.get_default_dtype()   # torch.Tensor([1, 2]) is float32, as there
         arr = _infer_array(data, dtype)
         if device is not None:
             arr = backend.to_device(arr, device)

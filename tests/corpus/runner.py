@@ -8,8 +8,12 @@ that both runs start from the same weights, a global forward pre-hook (PyTorch's
 `torch.nn.modules.module.register_module_forward_pre_hook`, which minidl has too) sees
 the first call of each model: on PyTorch it writes that model's state dict to
 HANDOFF_DIR/model<k>.npz, on minidl it loads it from there (in place, so an optimizer
-made before the first forward still holds the same parameters). Everything else
-(data, printing) is the program's.
+made before the first forward still holds the same parameters). The random draws a
+program makes itself (`torch.randn(...)` and its kin: a random initial hidden state, a
+noise input) are handed over too: on PyTorch each result is recorded, in order, into
+HANDOFF_DIR/draws.npz; on minidl each call draws as usual (same shape, dtype, flags) and
+then takes the recorded values, after checking the shape. Everything else (data,
+printing) is the program's.
 """
 from __future__ import annotations
 
@@ -70,6 +74,41 @@ def _install_weight_handoff(lib, save: bool, folder: Path) -> None:
     hooks.register_module_forward_pre_hook(pre_hook)
 
 
+_DRAWS = ("rand", "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like",
+          "normal")
+
+
+def _install_draw_handoff(lib, save: bool, folder: Path) -> None:
+    """Record (PyTorch) or replay (minidl) the program's own random draws, in call order."""
+    import atexit
+    path = folder / "draws.npz"
+    if save:
+        recorded = []
+        atexit.register(lambda: np.savez(path, *recorded))
+    else:
+        replay = iter(np.load(path)[f"arr_{i}"] for i in range(len(np.load(path).files))) \
+            if path.exists() else iter(())
+    for name in _DRAWS:
+        draw = getattr(lib, name, None)
+        if draw is None:
+            continue
+
+        def wrapped(*args, _draw=draw, _name=name, **kwargs):
+            out = _draw(*args, **kwargs)
+            if save:
+                recorded.append(out.detach().cpu().numpy().copy())
+                return out
+            want = next(replay, None)
+            if want is None or want.shape != tuple(out.shape):
+                raise RuntimeError(f"runner: {_name}{args} has no recorded PyTorch draw of "
+                                   f"shape {tuple(out.shape)} (next recorded: "
+                                   f"{None if want is None else want.shape})")
+            with lib.no_grad():
+                out.copy_(lib.tensor(want))
+            return out
+        setattr(lib, name, wrapped)
+
+
 def main(argv: list[str]) -> None:
     framework, program, handoff = argv[0], Path(argv[1]), Path(argv[2])
     handoff.mkdir(parents=True, exist_ok=True)
@@ -80,6 +119,7 @@ def main(argv: list[str]) -> None:
     else:
         import torch as lib
     _install_weight_handoff(lib, save=framework == "torch", folder=handoff)
+    _install_draw_handoff(lib, save=framework == "torch", folder=handoff)
     sys.argv = [str(program), *argv[3:]]     # the program's own arguments
     code = compile(source, str(program), "exec")
     main_module = types.ModuleType("__main__")   # a real module, so pickle finds its classes

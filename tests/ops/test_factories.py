@@ -235,3 +235,21 @@ def test_in_place_ops_keep_the_dtype():
     assert z.dtype == minidl.float32 and z.grad_fn is not None
     z.sum().backward()
     assert w.grad.dtype == minidl.float32
+
+
+# ---- the Tensor constructor's two legacy forms ----
+def test_tensor_constructor_from_sizes_and_from_lists_as_pytorch():
+    torch = pytest.importorskip("torch")
+    for args in [(2, 3), (4,), (0,), (minidl.Size([2, 1]),)]:
+        theirs_args = tuple(torch.Size(a) if isinstance(a, minidl.Size) else a for a in args)
+        ours, theirs = minidl.Tensor(*args), torch.Tensor(*theirs_args)
+        assert tuple(ours.shape) == tuple(theirs.shape) and str(ours.dtype) == str(theirs.dtype)
+        assert not ours.numpy().any()                # zeros where PyTorch leaves garbage
+    for data in ([0], [[1, 2], [3, 4]], [True, False], [1.5, 2]):
+        ours, theirs = minidl.Tensor(data), torch.Tensor(data)
+        assert str(ours.dtype) == str(theirs.dtype) == "torch.float32", data
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    assert minidl.Tensor().shape == (0,)
+    assert minidl.Tensor(np.arange(3)).dtype == minidl.int64      # minidl keeps an array's dtype
+    with pytest.raises(TypeError, match=r"sizes must be non-negative ints, got \(2, -1\)"):
+        minidl.Tensor(2, -1)

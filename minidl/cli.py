@@ -6,6 +6,7 @@
     minidl demo                       # a tiny MLP built from raw tensors learns a function
     minidl compare --model mlp        # minidl against PyTorch, layer by layer (cli_compare)
     minidl doctor                     # versions, caches and a smoke test (doctor)
+    minidl learn [NAME [FILE.py]]     # exercises that grade themselves (exercises.learn)
 """
 from __future__ import annotations
 
@@ -108,8 +109,10 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     _add_train_parser(sub)
     from . import cli_compare, doctor
+    from .exercises import learn
     cli_compare.add_parser(sub)
     doctor.add_parser(sub)
+    learn.add_parser(sub)
     p = sub.add_parser("demo", help="train a tiny MLP built from raw tensors")
     p.add_argument("--steps", type=int, default=500)
     p.add_argument("--lr", type=float, default=0.2)

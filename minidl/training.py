@@ -326,14 +326,13 @@ class Trainer:
 
 def _plot(rows: list, path: Path) -> None:
     """Loss and accuracy curves as a PNG; skipped quietly without matplotlib."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+    try:      # a Figure of its own, no pyplot: the caller's backend and figures stay as they are
+        from matplotlib.figure import Figure
     except ImportError:
         return
     epochs = [r["epoch"] for r in rows]
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(9, 3.5))
+    fig = Figure(figsize=(9, 3.5))
+    ax_loss, ax_acc = fig.subplots(1, 2)
     ax_loss.plot(epochs, [r["train_loss"] for r in rows], "o-", label="train")
     ax_loss.plot(epochs, [r["test_loss"] for r in rows], "s-", label="test")
     ax_loss.set(xlabel="epoch", ylabel="cross-entropy", title="loss")
@@ -343,5 +342,4 @@ def _plot(rows: list, path: Path) -> None:
     fig.tight_layout()
     tmp = path.with_suffix(".tmp.png")
     fig.savefig(tmp, dpi=100)
-    plt.close(fig)
     os.replace(tmp, path)

@@ -42,10 +42,11 @@ class TrainingReport:
 
     def plot(self, path) -> None:
         """Both loss curves and their relative difference, as a PNG (needs matplotlib)."""
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-        fig, (top, bottom) = plt.subplots(2, 1, figsize=(6, 5), sharex=True)
+        # a Figure of its own, no pyplot: the caller's backend (Jupyter's inline one) and
+        # figures stay as they are
+        from matplotlib.figure import Figure
+        fig = Figure(figsize=(6, 5))
+        top, bottom = fig.subplots(2, 1, sharex=True)
         top.plot(self.losses_torch, label="PyTorch", lw=2)
         top.plot(self.losses_minidl, "--", label="minidl", lw=1.5)
         top.set_ylabel("loss")
@@ -59,7 +60,6 @@ class TrainingReport:
         bottom.legend()
         fig.tight_layout()
         fig.savefig(path, dpi=100)
-        plt.close(fig)
 
 
 def compare_training(minidl_model, torch_model, batches, steps: int | None = None,

@@ -57,6 +57,11 @@ def test_notebooks_are_committed_stripped(path):
     assert not with_output, (f"{path.name}: cells {with_output} hold outputs; run "
                              f"`python notebooks/render.py --strip` before committing")
 
+def test_there_are_the_eight_lessons():
+    numbers = sorted(int(p.name[:2]) for p in NOTEBOOKS)
+    assert numbers == list(range(1, 9)), [p.name for p in NOTEBOOKS]
+
+
 
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q"]))

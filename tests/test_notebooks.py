@@ -57,6 +57,21 @@ def test_notebooks_are_committed_stripped(path):
     assert not with_output, (f"{path.name}: cells {with_output} hold outputs; run "
                              f"`python notebooks/render.py --strip` before committing")
 
+def test_render_strip_removes_outputs_and_only_them(tmp_path):
+    sys.path.insert(0, str(ROOT / "notebooks"))
+    import render
+    cell = nbformat.v4.new_code_cell("print(1)", execution_count=3,
+                                     outputs=[nbformat.v4.new_output("stream", text="1\n")])
+    path = tmp_path / "09_x.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# t"), cell]),
+                   path)
+    assert render.strip(path) is True
+    again = nbformat.read(path, as_version=4)
+    assert again.cells[1].outputs == [] and again.cells[1].execution_count is None
+    assert again.cells[1].source == "print(1)" and again.cells[0].source == "# t"
+    assert render.strip(path) is False                   # already clean: file untouched
+
+
 def test_there_are_the_eight_lessons():
     numbers = sorted(int(p.name[:2]) for p in NOTEBOOKS)
     assert numbers == list(range(1, 9)), [p.name for p in NOTEBOOKS]

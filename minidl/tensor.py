@@ -717,6 +717,8 @@ class Tensor:
         return _ops.scatter(self, dim, index, src, value=value, reduce=reduce)
     def scatter_add(self, dim, index, src): return _ops.scatter_add(self, dim, index, src)
     def index_select(self, dim, index): return _ops.index_select(self, dim, index)
+    def index_add(self, dim, index, source, *, alpha=1):
+        return _ops.index_add(self, dim, index, source, alpha=alpha)
 
     def repeat_interleave(self, repeats, dim=None, *, output_size=None):
         """Each element (each slice along dim) repeated `repeats` times, in place order."""
@@ -851,6 +853,8 @@ class Tensor:
         return self._inplace(Tensor.scatter, dim, index, src, value=value, reduce=reduce)
     def scatter_add_(self, dim, index, src):
         return self._inplace(_ops.scatter_add, dim, index, src)
+    def index_add_(self, dim, index, source, *, alpha=1):
+        return self._inplace(_ops.index_add, dim, index, source, alpha=alpha)
     def index_fill_(self, dim, index, value):
         dim = _ops.normalize_dim(dim, self.ndim, "index_fill_")
         return self._inplace(_ops.index_put, (slice(None),) * dim + (index,), value)

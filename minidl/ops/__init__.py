@@ -19,7 +19,7 @@ from .pool import max_pool2d, avg_pool2d, adaptive_avg_pool2d
 from .loss import (cross_entropy, nll_loss, mse_loss, l1_loss, binary_cross_entropy,
                    binary_cross_entropy_with_logits)
 from .embedding import embedding
-from .indexing import (gather, scatter, scatter_add, index_select, masked_select,
+from .indexing import (gather, scatter, scatter_add, index_select, index_add, masked_select,
                        take_along_dim, nonzero, count_nonzero)
 from .sorting import sort, argsort, topk, kthvalue, cumsum, cumprod
 from .matrix import (mm, bmm, addmm, baddbmm, mv, dot, outer, tril, triu, diag, trace,

@@ -131,6 +131,32 @@ def index_select(input, dim: int, index):
     return getitem(input, (slice(None),) * dim + (idx.reshape(-1),))
 
 
+@torch_node("IndexAddBackward0")
+def index_add(input, dim: int, index, source, *, alpha=1):
+    """A copy of input with alpha * source[..., i, ...] added at input[..., index[i], ...]
+    along dim (torch.index_add); repeated indices add up."""
+    idx = _index_tensor(index, "index_add")
+    if idx.ndim > 1:
+        raise IndexError("index_add_(): Index is supposed to be a vector")
+    dim = normalize_dim(dim, max(input.ndim, 1), "index_add")
+    want = tuple(input.shape[:dim]) + (idx.size,) + tuple(input.shape[dim + 1:])
+    if tuple(source.shape) != want:
+        raise RuntimeError(f"index_add_(): source of shape {tuple(source.shape)} does not "
+                           f"match input {tuple(input.shape)} with {idx.size} indices along "
+                           f"dim {dim} (expected {want})")
+    if source.dtype != input.dtype:
+        raise RuntimeError(f"index_add_(): self ({input.dtype}) and source ({source.dtype}) "
+                           f"must have the same scalar type")
+    size = input.shape[dim]
+    if idx.size and (int(idx.min()) < -size or int(idx.max()) >= size):
+        raise IndexError(f"index_add_(): index {int(idx.max())} is out of range for "
+                         f"dimension {dim} (of size {size})")
+    where = (slice(None),) * dim + (idx.reshape(-1),)
+    if alpha != 1:
+        source = source * alpha
+    return input + IndexAddFn.apply(source, tuple(input.shape), where, True)
+
+
 @torch_node("MaskedSelectBackward0")
 def masked_select(input, mask):
     """The 1-D tensor of input's elements where the (broadcast) bool mask is True."""

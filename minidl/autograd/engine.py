@@ -98,6 +98,7 @@ def _propagate(roots, root_grads, retain_graph, create_graph, targets=None):
     STATE.enabled = create_graph
     anomaly = STATE.anomaly
     special = anomaly or _backward_timer is not None     # decided once, not per node
+    arrays = not create_graph     # nodes with an array twin of backward may use it
     try:
         for node in order:
             grads = buffers.pop(node, None)
@@ -139,6 +140,9 @@ def _propagate(roots, root_grads, retain_graph, create_graph, targets=None):
                 node._check_watched()
             if special:
                 grads_in = _special_backward(node, grads, anomaly)
+            elif arrays and node.backward_arrays is not None:
+                grads_in = node.backward_arrays(
+                    node, *[None if g is None else g.array for g in grads])
             else:
                 grads_in = node.backward(node, *grads)
             if type(grads_in) is not tuple:
@@ -163,7 +167,12 @@ def _propagate(roots, root_grads, retain_graph, create_graph, targets=None):
                 grads = buffers.get(child)
                 if grads is None:
                     grads = buffers[child] = [None] * child._n_outputs
-                grads[nr] = g if grads[nr] is None else grads[nr] + g
+                if grads[nr] is None:
+                    grads[nr] = g
+                elif arrays:                # no graph to record: add the arrays themselves
+                    grads[nr] = Tensor._wrap(grads[nr].array + g.array, False, None, 0)
+                else:
+                    grads[nr] = grads[nr] + g
             grads_in = g = data = None     # hold no gradient past its node (see _unshared)
             if not retain_graph:           # free what backward needed, once used
                 node._freed = True

@@ -91,6 +91,12 @@ class Function:
     # SelectBackward0, x[1:] a SliceBackward0) or on the composite that made it (mean)
     torch_name = None
     _name = None
+    # The array twin of backward, for the hot ops: the same formula on raw arrays, which
+    # the engine calls when no graph of the backward is recorded (create_graph=False).
+    # It skips the Function machinery that each op inside a Tensor-level backward pays
+    # (microseconds per op, most of a small tensor's backward); tests hold it to backward,
+    # which still serves create_graph=True, anomaly mode and the profiler.
+    backward_arrays = None
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
@@ -147,6 +153,26 @@ class Function:
             if type(entry) is _OutputRef:   # an output of this very node: rebuilt lazily
                 i = entry.index
                 out.append(_tensor.Tensor._wrap(self._outputs[i], True, self, i))
+            else:
+                out.append(entry)
+        return tuple(out)
+
+    @property
+    def saved_arrays(self) -> tuple:
+        """The values given to `save_for_backward` as raw arrays (Python numbers and None as
+        they are), checked for in-place changes as `saved_tensors` is: what
+        `backward_arrays` reads."""
+        if self._freed:
+            return self.saved_tensors          # raises the "backward a second time" error
+        if self._saved_data:
+            self._check_versions()
+        Tensor = _tensor.Tensor
+        out = []
+        for entry in self._saved:
+            if type(entry) is _OutputRef:
+                out.append(self._outputs[entry.index])
+            elif isinstance(entry, Tensor):
+                out.append(entry.array)
             else:
                 out.append(entry)
         return tuple(out)

@@ -37,6 +37,11 @@ class ReLUFn(ArrayFunction):
         (y,) = ctx.saved_tensors
         return ReLUBackwardFn.apply(grad_out, _tensor.constant(y.array))
 
+    @staticmethod
+    def backward_arrays(ctx, grad_out):
+        (y,) = ctx.saved_arrays
+        return _relu_kernels(grad_out).relu_backward(grad_out, y)
+
 
 class ReLUBackwardFn(ArrayFunction):
     """dL/dx of relu: the gradient where relu's output y > 0, else 0.
@@ -90,6 +95,11 @@ class SigmoidFn(ArrayFunction):
         (y,) = ctx.saved_tensors
         return grad_out * y * (1 - y)                # dy/dx = y (1 - y)
 
+    @staticmethod
+    def backward_arrays(ctx, grad_out):
+        (y,) = ctx.saved_arrays
+        return grad_out * y * (1 - y)
+
 
 class TanhFn(ArrayFunction):
     """y = tanh(x)."""
@@ -104,6 +114,11 @@ class TanhFn(ArrayFunction):
     def backward(ctx, grad_out):
         (y,) = ctx.saved_tensors
         return grad_out * (1 - y * y)                # dy/dx = 1 - y^2
+
+    @staticmethod
+    def backward_arrays(ctx, grad_out):
+        (y,) = ctx.saved_arrays
+        return grad_out * (1 - y * y)
 
 
 class SoftmaxFn(ArrayFunction):

@@ -100,6 +100,8 @@ class AddFn(ArrayFunction):
     def backward(ctx, grad_out):
         return grad_out, grad_out            # dz/da = dz/db = 1
 
+    backward_arrays = backward               # the same on arrays (see Function)
+
 
 class SubFn(ArrayFunction):
     """z = a - b."""
@@ -113,6 +115,10 @@ class SubFn(ArrayFunction):
     @staticmethod
     def backward(ctx, grad_out):
         return grad_out, -grad_out           # dz/da = 1, dz/db = -1
+
+    @staticmethod
+    def backward_arrays(ctx, grad_out):
+        return grad_out, -grad_out if ctx.needs_input_grad[1] else None
 
 
 class MulFn(ArrayFunction):
@@ -130,6 +136,12 @@ class MulFn(ArrayFunction):
         need_a, need_b = ctx.needs_input_grad
         return (grad_out * b if need_a else None,   # dz/da = b
                 grad_out * a if need_b else None)   # dz/db = a
+
+    @staticmethod
+    def backward_arrays(ctx, grad_out):
+        a, b = ctx.saved_arrays
+        need_a, need_b = ctx.needs_input_grad
+        return (grad_out * b if need_a else None, grad_out * a if need_b else None)
 
 
 class DivFn(ArrayFunction):
@@ -161,6 +173,8 @@ class NegFn(ArrayFunction):
     @staticmethod
     def backward(ctx, grad_out):
         return -grad_out
+
+    backward_arrays = backward
 
 
 class PowFn(ArrayFunction):

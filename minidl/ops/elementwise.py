@@ -23,6 +23,11 @@ class ExpFn(ArrayFunction):
         (y,) = ctx.saved_tensors
         return grad_out * y                  # dy/dx = exp(x) = y
 
+    @staticmethod
+    def backward_arrays(ctx, grad_out):
+        (y,) = ctx.saved_arrays
+        return grad_out * y
+
 
 class LogFn(ArrayFunction):
     """y = log(x)."""

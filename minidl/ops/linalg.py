@@ -7,6 +7,7 @@ from ..autograd.function import ArrayFunction, named
 from .. import kernels
 from ..kernels import reference, threads
 from .shape import transpose, unsqueeze, squeeze
+from .reduction import sum_array
 
 # The one dispatch point for products. Measured (benchmarks/NOTES.md): NumPy's BLAS wins
 # from 16x16x16 up, by 3-4x at 64^3 and more beyond; below that its call overhead loses
@@ -73,6 +74,13 @@ class MatMulFn(ArrayFunction):
         grad_a = matmul(grad_out, transpose(b, -2, -1)) if need_a else None   # dC/dA = G B^T
         grad_b = matmul(transpose(a, -2, -1), grad_out) if need_b else None   # dC/dB = A^T G
         return grad_a, grad_b
+
+    @staticmethod
+    def backward_arrays(ctx, grad_out):
+        a, b = ctx.saved_arrays
+        need_a, need_b = ctx.needs_input_grad
+        return (dispatch_matmul(grad_out, b.swapaxes(-2, -1)) if need_a else None,
+                dispatch_matmul(a.swapaxes(-2, -1), grad_out) if need_b else None)
 
 
 def _shape_error(a, b):
@@ -160,3 +168,13 @@ class LinearFn(ArrayFunction):
             if need_w else None                                               # G^T X
         grad_b = rows.sum(0) if need_b else None
         return grad_x, grad_w, grad_b
+
+    @staticmethod
+    def backward_arrays(ctx, grad_out):
+        x, w = ctx.saved_arrays
+        need_x, need_w, need_b = ctx.needs_input_grad
+        x_shape = ctx.x_shape
+        rows = grad_out.reshape(-1, grad_out.shape[-1])
+        return (dispatch_matmul(rows, w).reshape(x_shape) if need_x else None,
+                dispatch_matmul(rows.T, x.reshape(-1, x_shape[-1])) if need_w else None,
+                sum_array(rows, (0,), False) if need_b else None)

@@ -54,12 +54,23 @@ class SumFn(ArrayFunction):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
         ctx.in_shape, ctx.dims = x.shape, dims
-        sums = kernels.for_array(x, "reduce_numba") if x.size >= SUM_KERNEL_MIN else reference
-        return sums.reduce_sum(x, dims, keepdim)
+        return sum_array(x, dims, keepdim)
 
     @staticmethod
     def backward(ctx, grad_out):
         return _spread(grad_out, ctx.in_shape, ctx.dims), None, None   # dy/dx = 1
+
+    @staticmethod
+    def backward_arrays(ctx, grad_out):
+        xp = get_array_module(grad_out)
+        keep = grad_out.reshape(_keep_shape(ctx.in_shape, ctx.dims))
+        return xp.broadcast_to(keep, ctx.in_shape), None, None
+
+
+def sum_array(x, dims: tuple, keepdim: bool):
+    """x summed over dims, an array: the Numba kernel for large inputs, NumPy's sum else."""
+    sums = kernels.for_array(x, "reduce_numba") if x.size >= SUM_KERNEL_MIN else reference
+    return sums.reduce_sum(x, dims, keepdim)
 
 
 class AmaxFn(ArrayFunction):

@@ -218,9 +218,27 @@ class GetItemFn(ArrayFunction):
         # scatter back: every selected position gets its gradient, repeats add up
         return IndexAddFn.apply(grad_out, ctx.in_shape, ctx.index, ctx.advanced), None, None
 
+    @staticmethod
+    def backward_arrays(ctx, grad_out):
+        return index_add_array(grad_out, ctx.in_shape, ctx.index, ctx.advanced), None, None
+
     def name(self) -> str:
         # worked out when asked (a repr, an error), not on every x[i]
         return self._name or _getitem_name(self.index, self.advanced, self.in_shape)
+
+
+def index_add_array(g, shape, index, advanced: bool):
+    """zeros(shape) with g added at `index` (repeats add up where the index is advanced)."""
+    xp = get_array_module(g)
+    out = xp.zeros(shape, dtype=g.dtype)
+    if advanced:
+        if xp is not np:           # CuPy's add.at: float atomics, in no fixed order
+            from ..determinism import alert
+            alert("index backward on CUDA")
+        xp.add.at(out, index, g)
+    else:
+        out[index] = g
+    return out
 
 
 class IndexAddFn(ArrayFunction):
@@ -233,16 +251,7 @@ class IndexAddFn(ArrayFunction):
         ctx.index, ctx.advanced = index, advanced
         if advanced:
             ctx.watch(*index)
-        xp = get_array_module(g)
-        out = xp.zeros(shape, dtype=g.dtype)
-        if advanced:
-            if xp is not np:           # CuPy's add.at: float atomics, in no fixed order
-                from ..determinism import alert
-                alert("index backward on CUDA")
-            xp.add.at(out, index, g)
-        else:
-            out[index] = g
-        return out
+        return index_add_array(g, shape, index, advanced)
 
     @staticmethod
     def backward(ctx, grad_out):

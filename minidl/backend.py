@@ -26,6 +26,13 @@ def _import_cupy():
     return _cupy or None
 
 
+def install_array_module(module) -> None:
+    """Use `module` as CuPy (a CuPy-shaped test double such as
+    minidl.testing.device_double), or None to go back to looking for the real one."""
+    global _cupy
+    _cupy = module
+
+
 def has_cupy() -> bool:
     """True when CuPy imports and sees at least one CUDA device."""
     return _import_cupy() is not None

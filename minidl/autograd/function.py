@@ -24,6 +24,7 @@ import numpy as np
 from . import version
 from .grad_mode import STATE
 from .version import _counts as _version_counts   # one dict, never rebound
+from .. import backend as _backend
 from .. import tensor as _tensor  # Tensor is defined above autograd; looked up at call time
 
 
@@ -216,6 +217,8 @@ class Function:
                 fargs.append(a)
             edges.append(None)
         ctx.next_edges = edges
+        if _backend._cupy and len(fargs) > 1:      # only where a GPU (or its double) is in use
+            _check_one_device(fargs, ctx)
         if STATE.anomaly:
             _check_finite_inputs(fargs if cls._array_forward else
                                  [a.array if isinstance(a, Tensor) else a for a in args],
@@ -382,6 +385,21 @@ class ArrayFunction(Function):
     """Base class of the built-in ops: forward works on raw arrays, backward on Tensors."""
 
     _array_forward = True
+
+
+def _check_one_device(values, ctx) -> None:
+    """Raise, as PyTorch does, when one op gets arrays on two devices (a 0-d CPU array, a
+    scalar, may join a GPU op, as in PyTorch)."""
+    devices = set()
+    for v in values:
+        if isinstance(v, np.ndarray):
+            if v.ndim:
+                devices.add("cpu")
+        elif hasattr(v, "device") and hasattr(v, "shape"):
+            devices.add(str(_backend.device_of(v)))
+    if len(devices) > 1:
+        raise RuntimeError(f"{ctx.name()}: Expected all tensors to be on the same device, but "
+                           f"found at least two devices, {' and '.join(sorted(devices, reverse=True))}!")
 
 
 def _check_finite_inputs(arrays, op: str) -> None:

@@ -112,6 +112,17 @@ def to_device(array, device: "str | Device"):
         return cp.asarray(array)
 
 
+def array_module_for(device):
+    """The array module that builds arrays on `device` (None: the CPU): numpy or cupy."""
+    if device is None or Device(device).type == "cpu":
+        return np
+    cp = _import_cupy()
+    if cp is None:
+        raise RuntimeError(f"cannot create a tensor on {Device(device)}: "
+                           f"{cuda_unavailable_reason()}")
+    return cp
+
+
 def get_default_dtype() -> np.dtype:
     """The floating dtype that factories and Python floats use (float32 unless set)."""
     return _default_dtype

@@ -2,7 +2,9 @@
 
 One NumPy Generator drives every random draw (initialisation, dropout, shuffling), so
 `manual_seed(s)` makes a whole run repeatable. Draws happen on the host and move to the
-requested device, so a seed gives the same numbers on CPU and GPU.
+requested device, so a seed gives the same numbers on CPU and GPU. The deterministic
+factories (zeros, ones, full, eye, arange, linspace and their *_like) build their array
+on the device itself: no host copy.
 """
 from __future__ import annotations
 
@@ -45,10 +47,14 @@ def _size(size) -> tuple:
 
 
 def _make(array, dtype, device, requires_grad) -> Tensor:
+    """A factory's tensor. `array` is an array (a host draw, moved to `device`) or a
+    function of an array module that builds it where it will live (xp.zeros(shape))."""
     dtype = np.dtype(dtype) if dtype is not None else backend.get_default_dtype()
-    array = array.astype(dtype, copy=False)
     if device is None:
         device = backend.get_default_device()
+    if callable(array):
+        array = array(backend.array_module_for(device))
+    array = array.astype(dtype, copy=False)
     if device is not None:
         array = backend.to_device(array, device)
     t = Tensor._wrap(array, False, None, 0)
@@ -71,11 +77,11 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _make(np.zeros(_size(size)), dtype, device, requires_grad)
+    return _make(lambda xp: xp.zeros(_size(size)), dtype, device, requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _make(np.ones(_size(size)), dtype, device, requires_grad)
+    return _make(lambda xp: xp.ones(_size(size)), dtype, device, requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -89,7 +95,7 @@ def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False)
                         f"{type(fill_value).__name__}")
     if dtype is None and isinstance(fill_value, (bool, int, np.integer)):
         dtype = np.bool_ if isinstance(fill_value, bool) else np.int64
-    return _make(np.full(_size((size,)), fill_value), dtype, device, requires_grad)
+    return _make(lambda xp: xp.full(_size((size,)), fill_value), dtype, device, requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype=None, device=None,
@@ -98,7 +104,7 @@ def eye(n: int, m: int | None = None, dtype=None, device=None,
     for name, v in (("n", n), ("m", m)):
         if v is not None and v < 0:
             raise RuntimeError(f"eye: {name} must be greater or equal to 0, got {v}")
-    return _make(np.eye(n, m), dtype, device, requires_grad)
+    return _make(lambda xp: xp.eye(n, m), dtype, device, requires_grad)
 
 
 def arange(start, end=None, step=1, dtype=None, device=None,
@@ -111,7 +117,7 @@ def arange(start, end=None, step=1, dtype=None, device=None,
     ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
     if dtype is None and ints:
         dtype = np.int64
-    return _make(np.arange(start, end, step), dtype, device, requires_grad)
+    return _make(lambda xp: xp.arange(start, end, step), dtype, device, requires_grad)
 
 
 def linspace(start, end, steps: int, dtype=None, device=None,
@@ -119,7 +125,7 @@ def linspace(start, end, steps: int, dtype=None, device=None,
     """`steps` evenly spaced values from start to end, both included (torch.linspace)."""
     if steps < 0:
         raise RuntimeError(f"linspace: number of steps must be non-negative, got {steps}")
-    return _make(np.linspace(start, end, steps), dtype, device, requires_grad)
+    return _make(lambda xp: xp.linspace(start, end, steps), dtype, device, requires_grad)
 
 
 def _rng(generator) -> np.random.Generator:
@@ -164,15 +170,15 @@ def _like(x: Tensor, array, dtype, requires_grad) -> Tensor:
 
 
 def zeros_like(x: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _like(x, np.zeros(x.shape), dtype, requires_grad)
+    return _like(x, lambda xp: xp.zeros(x.shape), dtype, requires_grad)
 
 
 def ones_like(x: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _like(x, np.ones(x.shape), dtype, requires_grad)
+    return _like(x, lambda xp: xp.ones(x.shape), dtype, requires_grad)
 
 
 def full_like(x: Tensor, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _like(x, np.full(x.shape, fill_value), dtype, requires_grad)
+    return _like(x, lambda xp: xp.full(x.shape, fill_value), dtype, requires_grad)
 
 
 def rand_like(x: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:

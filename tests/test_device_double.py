@@ -145,3 +145,19 @@ def test_a_planted_host_round_trip_is_counted():
         fake.transfers.update(to_device=0, to_host=0)
         model(x).sum().backward()
         assert fake.transfers["to_host"] == 1
+
+
+@pytest.mark.parametrize("make", [
+    lambda d: minidl.zeros(2, 3, device=d), lambda d: minidl.ones(4, device=d),
+    lambda d: minidl.full((2,), 7, device=d), lambda d: minidl.eye(3, 2, device=d),
+    lambda d: minidl.arange(0, 1, 0.1, device=d), lambda d: minidl.linspace(0, 1, 7, device=d),
+    lambda d: minidl.zeros_like(minidl.empty(0, device=d).new_zeros(3)),
+    lambda d: minidl.full_like(minidl.zeros(2, device=d, dtype=minidl.float64), 0.5)],
+    ids=["zeros", "ones", "full", "eye", "arange", "linspace", "zeros_like", "full_like"])
+def test_deterministic_factories_build_on_the_device(make):
+    host = make("cpu")
+    with device_double.installed() as fake:
+        made = make("cuda")
+        assert fake.transfers == {"to_device": 0, "to_host": 0}
+        assert made.device == minidl.device("cuda") and made.dtype == host.dtype
+        np.testing.assert_array_equal(fake.asnumpy(made.array), host.numpy())

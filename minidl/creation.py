@@ -66,6 +66,8 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
     arr = _infer_array(data, dtype)
     if arr is (data.array if isinstance(data, Tensor) else data):
         arr = arr.copy()          # torch.tensor always copies
+    if device is None:
+        device = backend.get_default_device()     # set_default_device applies, as in PyTorch
     t = Tensor._wrap(backend.to_device(arr, device) if device is not None else arr,
                      False, None, 0)
     return t.requires_grad_(True) if requires_grad else t

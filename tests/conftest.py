@@ -13,7 +13,7 @@ settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
 def _array_modules():
-    mods = [pytest.param(np, id="numpy")]
+    mods = [pytest.param(np, id="numpy"), pytest.param("device_double", id="device_double")]
     from minidl import backend
     if backend.has_cupy():
         import cupy
@@ -23,5 +23,28 @@ def _array_modules():
 
 @pytest.fixture(params=_array_modules())
 def xp(request):
-    """Each available array module: numpy always, cupy where a GPU is present."""
-    return request.param
+    """Each available array module: numpy always; the CuPy-shaped test double
+    (minidl.testing.device_double, installed as minidl's CuPy for the test); cupy where a
+    GPU is present."""
+    if request.param == "device_double":
+        from minidl.testing import device_double
+        with device_double.installed() as double:
+            yield double
+        return
+    yield request.param
+
+
+if os.environ.get("MINIDL_TEST_DEVICE") == "double":
+    # MINIDL_TEST_DEVICE=double pytest ...: every test runs with the CuPy-shaped test double
+    # installed and "cuda" as the default device, so tensors that tests make without a
+    # device land "on the GPU" (issue 19's road to the whole suite on the double)
+    @pytest.fixture(autouse=True)
+    def _on_the_device_double():
+        from minidl import backend
+        from minidl.testing import device_double
+        with device_double.installed():
+            backend.set_default_device("cuda")
+            try:
+                yield
+            finally:
+                backend.set_default_device(None)

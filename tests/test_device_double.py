@@ -161,3 +161,15 @@ def test_deterministic_factories_build_on_the_device(make):
         assert fake.transfers == {"to_device": 0, "to_host": 0}
         assert made.device == minidl.device("cuda") and made.dtype == host.dtype
         np.testing.assert_array_equal(fake.asnumpy(made.array), host.numpy())
+
+
+def test_set_default_device_applies_to_tensor_and_the_factories():
+    with device_double.installed():
+        minidl.set_default_device("cuda")
+        try:
+            made = [minidl.tensor([1.0, 2.0]), minidl.zeros(2), minidl.randn(2),
+                    minidl.arange(3)]
+            assert {str(t.device) for t in made} == {"cuda:0"}
+        finally:
+            minidl.set_default_device(None)
+    assert minidl.tensor([1.0]).device == minidl.device("cpu")

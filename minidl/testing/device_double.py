@@ -252,9 +252,12 @@ class DeviceDouble(_Namespace):
         if type(a) is DeviceArray:
             return a if dtype is None or a.dtype == dtype else DeviceArray(a._a.astype(dtype))
         self.count("to_device")
-        return DeviceArray(np.array(a, dtype=dtype, copy=True))
+        return DeviceArray(np.array(_unwrap(a, strict=False), dtype=dtype, copy=True))
 
-    array = asarray
+    def array(self, a, dtype=None, copy=True):
+        if type(a) is DeviceArray:          # a copy on the device: no transfer
+            return DeviceArray(np.array(a._a, dtype=dtype, copy=copy))
+        return self.asarray(a, dtype)
 
     def asnumpy(self, a):
         if type(a) is DeviceArray:

@@ -34,15 +34,15 @@ def test_leaky_relu(shape, slope):
 def test_leaky_relu_default_slope_and_gradient():
     x = minidl.tensor([-2.0, 3.0], requires_grad=True)
     y = leaky_relu(x)
-    np.testing.assert_allclose(y.detach().numpy(), [-0.02, 3.0], rtol=1e-6)
+    np.testing.assert_allclose(y.detach().cpu().numpy(), [-0.02, 3.0], rtol=1e-6)
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), [0.01, 1.0], rtol=1e-6)
+    np.testing.assert_allclose(x.grad.cpu().numpy(), [0.01, 1.0], rtol=1e-6)
 
 
 def test_relu_gradient_is_zero_at_zero():
     x = minidl.tensor([-1.0, 0.0, 1.0], requires_grad=True)
     x.relu().sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0, 1.0])
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [0.0, 0.0, 1.0])
 
 
 @given(shapes())
@@ -72,7 +72,7 @@ def test_softmax_rows_sum_to_one_in_float32():
     x = minidl.randn(4, 5)
     y = x.softmax(-1)
     assert y.dtype == minidl.float32
-    np.testing.assert_allclose(y.sum(-1).numpy(), np.ones(4), rtol=1e-6)
+    np.testing.assert_allclose(y.sum(-1).cpu().numpy(), np.ones(4), rtol=1e-6)
 
 
 @pytest.mark.parametrize("dtype", [minidl.float32, minidl.float64])
@@ -90,9 +90,9 @@ def test_extreme_inputs_give_finite_values_and_gradients(dtype):
         with np.errstate(over="raise", divide="raise", invalid="raise"):   # not even a warning
             y = fn(x)
             (y * minidl.tensor([[1.0, 2.0, 3.0]], dtype=dtype)).sum().backward()
-        assert np.isfinite(y.detach().numpy()).all(), name
-        assert np.isfinite(x.grad.numpy()).all(), name
-        np.testing.assert_allclose(y.detach().numpy(), expected[name], atol=1e-6, err_msg=name)
+        assert np.isfinite(y.detach().cpu().numpy()).all(), name
+        assert np.isfinite(x.grad.cpu().numpy()).all(), name
+        np.testing.assert_allclose(y.detach().cpu().numpy(), expected[name], atol=1e-6, err_msg=name)
 
 
 def test_softmax_needs_a_dim():

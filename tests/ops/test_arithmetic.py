@@ -75,12 +75,12 @@ def test_pow_gradient_at_zero_base_is_zero_not_nan():
     b = minidl.tensor([0.0, 2.0, 3.0], dtype=minidl.float64, requires_grad=True)
     with np.errstate(all="ignore"):
         (a ** b).sum().backward()
-    np.testing.assert_array_equal(a.grad.numpy(), [0.0, 0.0, 12.0])
-    np.testing.assert_allclose(b.grad.numpy(), [0.0, 0.0, 8 * np.log(2)])
+    np.testing.assert_array_equal(a.grad.cpu().numpy(), [0.0, 0.0, 12.0])
+    np.testing.assert_allclose(b.grad.cpu().numpy(), [0.0, 0.0, 8 * np.log(2)])
     x = minidl.tensor([0.0, 1.0], dtype=minidl.float64, requires_grad=True)
     with np.errstate(all="ignore"):
         (x ** 0).sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0])
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [0.0, 0.0])
 
 
 @given(broadcastable_shapes())
@@ -96,8 +96,8 @@ def test_remainder(pair):
 def test_remainder_follows_the_sign_of_the_divisor():
     x = minidl.tensor([5.0, -5.0, 5.0, -5.0])
     y = minidl.tensor([3.0, 3.0, -3.0, -3.0])
-    np.testing.assert_array_equal((x % y).numpy(), [2.0, 1.0, -1.0, -2.0])
-    np.testing.assert_array_equal(minidl.remainder(minidl.tensor([5, -5]), 3).numpy(), [2, 1])
+    np.testing.assert_array_equal((x % y).cpu().numpy(), [2.0, 1.0, -1.0, -2.0])
+    np.testing.assert_array_equal(minidl.remainder(minidl.tensor([5, -5]), 3).cpu().numpy(), [2, 1])
 
 
 # ---- clamp, maximum, minimum, where, masked_fill ----
@@ -117,7 +117,7 @@ def test_clamp_min_only_max_only_and_both(shape):
 def test_clamp_gradient_is_one_inside_zero_outside():
     x = minidl.tensor([-2.0, -0.5, 0.0, 0.5, 2.0], requires_grad=True)
     x.clamp(-1.0, 1.0).sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), [0, 1, 1, 1, 0])
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [0, 1, 1, 1, 0])
 
 
 def test_clamp_with_tensor_bounds_gives_them_gradients():
@@ -125,10 +125,10 @@ def test_clamp_with_tensor_bounds_gives_them_gradients():
     lo = minidl.tensor([-1.0, -1.0, -1.0], dtype=minidl.float64, requires_grad=True)
     hi = minidl.tensor(1.0, dtype=minidl.float64, requires_grad=True)
     y = minidl.clamp(x, lo, hi)
-    np.testing.assert_array_equal(y.detach().numpy(), [-1.0, 0.0, 1.0])
+    np.testing.assert_array_equal(y.detach().cpu().numpy(), [-1.0, 0.0, 1.0])
     y.sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), [0, 1, 0])
-    np.testing.assert_array_equal(lo.grad.numpy(), [1, 0, 0])
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [0, 1, 0])
+    np.testing.assert_array_equal(lo.grad.cpu().numpy(), [1, 0, 0])
     assert hi.grad.item() == 1.0
 
 
@@ -157,12 +157,12 @@ def test_maximum_minimum_split_ties_evenly():
     a = minidl.tensor([1.0, 2.0, 3.0], requires_grad=True)
     b = minidl.tensor([1.0, 3.0, 2.0], requires_grad=True)
     minidl.maximum(a, b).sum().backward()
-    np.testing.assert_array_equal(a.grad.numpy(), [0.5, 0, 1])
-    np.testing.assert_array_equal(b.grad.numpy(), [0.5, 1, 0])
+    np.testing.assert_array_equal(a.grad.cpu().numpy(), [0.5, 0, 1])
+    np.testing.assert_array_equal(b.grad.cpu().numpy(), [0.5, 1, 0])
     a.grad = b.grad = None
     minidl.minimum(a, b).sum().backward()
-    np.testing.assert_array_equal(a.grad.numpy(), [0.5, 1, 0])
-    np.testing.assert_array_equal(b.grad.numpy(), [0.5, 0, 1])
+    np.testing.assert_array_equal(a.grad.cpu().numpy(), [0.5, 1, 0])
+    np.testing.assert_array_equal(b.grad.cpu().numpy(), [0.5, 0, 1])
 
 
 @given(broadcastable_shapes())
@@ -187,7 +187,7 @@ def test_masked_fill_keeps_the_dtype_of_the_tensor():
     x = minidl.tensor([1, 2, 3])
     y = x.masked_fill(minidl.tensor([True, False, True]), 2.5)
     assert y.dtype == minidl.int64
-    np.testing.assert_array_equal(y.numpy(), [2, 2, 2])
+    np.testing.assert_array_equal(y.cpu().numpy(), [2, 2, 2])
 
 
 def test_where_needs_a_bool_condition():
@@ -203,13 +203,13 @@ def test_comparisons_and_logical_ops_give_bool_tensors_without_grad():
                              ((a > 1) & (a < 3), [0, 1, 0]), ((a < 2) | (a > 2), [1, 0, 1]),
                              (~(a == b), [1, 0, 1])]:
         assert result.dtype == minidl.bool and not result.requires_grad
-        np.testing.assert_array_equal(result.numpy(), np.array(expected, dtype=bool))
+        np.testing.assert_array_equal(result.cpu().numpy(), np.array(expected, dtype=bool))
 
 
 def test_floor_divide_has_no_gradient_and_floors():
     x = minidl.tensor([5.0, -5.0], requires_grad=True)
     y = x // 2
-    np.testing.assert_array_equal(y.numpy(), [2.0, -3.0])
+    np.testing.assert_array_equal(y.cpu().numpy(), [2.0, -3.0])
     assert not y.requires_grad
     assert (minidl.tensor([7, -7]) // 2).dtype == minidl.int64
 
@@ -265,8 +265,8 @@ def test_promotion_casts_differentiably():
     assert z.dtype == minidl.float64
     z.sum().backward()
     assert x.grad.dtype == minidl.float32 and y.grad.dtype == minidl.float64
-    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 4.0])
-    np.testing.assert_array_equal(y.grad.numpy(), [1.0, 2.0])
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [3.0, 4.0])
+    np.testing.assert_array_equal(y.grad.cpu().numpy(), [1.0, 2.0])
 
 
 def test_zero_dim_arithmetic_gives_zero_dim_array_tensors():

@@ -82,7 +82,7 @@ def test_conv2d_padding_same_pads_extra_at_bottom_right(kernel, dilation):
     pads = [(t // 2, t - t // 2) for t in total]       # the odd extra goes bottom / right
     x_pad = np.pad(x, ((0, 0), (0, 0), pads[0], pads[1]))
     expected = conv_reference(x_pad, w, None, (1, 1), (0, 0), dilation, 1)
-    np.testing.assert_allclose(y.numpy(), expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(y.cpu().numpy(), expected, rtol=1e-12, atol=1e-12)
     check_op(lambda x, w: conv2d(x, w, padding="same", dilation=dilation),
              [(1, 2, 4, 5), (2, 2) + kernel], gradgradcheck=kernel == (2, 3))
 
@@ -91,8 +91,8 @@ def test_conv2d_padding_valid_is_zero_padding():
     rng = np.random.default_rng(2)
     x, w = minidl.tensor(rng.standard_normal((1, 2, 5, 5))), minidl.tensor(
         rng.standard_normal((3, 2, 3, 3)))
-    np.testing.assert_array_equal(conv2d(x, w, padding="valid").numpy(),
-                                  conv2d(x, w, padding=0).numpy())
+    np.testing.assert_array_equal(conv2d(x, w, padding="valid").cpu().numpy(),
+                                  conv2d(x, w, padding=0).cpu().numpy())
 
 
 def test_conv2d_unbatched_input_matches_batch_of_one():
@@ -113,7 +113,7 @@ def test_conv2d_bias_gradient_is_sum_over_batch_and_space():
     b = minidl.tensor(np.zeros(5), requires_grad=True)
     g = rng.standard_normal((3, 5, 2, 2))
     conv2d(x, w, b).backward(minidl.tensor(g))
-    np.testing.assert_allclose(b.grad.numpy(), g.sum(axis=(0, 2, 3)), rtol=1e-12)
+    np.testing.assert_allclose(b.grad.cpu().numpy(), g.sum(axis=(0, 2, 3)), rtol=1e-12)
 
 
 @pytest.mark.parametrize("numba", [True, False])
@@ -127,8 +127,8 @@ def test_conv2d_takes_an_empty_batch(numba):
         y = conv2d(x, w, b, padding=1)
         y.sum().backward()
     assert y.shape == (0, 4, 8, 8) and x.grad.shape == (0, 3, 8, 8)
-    np.testing.assert_array_equal(w.grad.numpy(), np.zeros((4, 3, 3, 3)))
-    np.testing.assert_array_equal(b.grad.numpy(), np.zeros(4))
+    np.testing.assert_array_equal(w.grad.cpu().numpy(), np.zeros((4, 3, 3, 3)))
+    np.testing.assert_array_equal(b.grad.cpu().numpy(), np.zeros(4))
 
 
 @pytest.mark.parametrize("numba", [True, False])

@@ -34,21 +34,21 @@ def test_unary_function(name, shape):
 def test_unary_method_matches_function(name):
     fn, ref, (low, high) = UNARY[name]
     x = minidl.tensor(np.linspace(low + 0.05, high, 7), dtype=minidl.float64)
-    np.testing.assert_allclose(getattr(x, name)().numpy(), fn(x).numpy(), rtol=0, atol=0)
+    np.testing.assert_allclose(getattr(x, name)().cpu().numpy(), fn(x).cpu().numpy(), rtol=0, atol=0)
 
 
 def test_abs_operator_and_gradient_at_zero():
     x = minidl.tensor([-2.0, 0.0, 3.0], requires_grad=True)
     y = abs(x)
-    np.testing.assert_array_equal(y.detach().numpy(), [2.0, 0.0, 3.0])
+    np.testing.assert_array_equal(y.detach().cpu().numpy(), [2.0, 0.0, 3.0])
     y.sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), [-1.0, 0.0, 1.0])   # sign(0) = 0, as torch
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [-1.0, 0.0, 1.0])   # sign(0) = 0, as torch
 
 
 def test_sign_has_no_gradient():
     x = minidl.tensor([-2.0, 0.0, 3.0], requires_grad=True)
     s = minidl.sign(x)
-    np.testing.assert_array_equal(s.numpy(), [-1.0, 0.0, 1.0])
+    np.testing.assert_array_equal(s.cpu().numpy(), [-1.0, 0.0, 1.0])
     assert not s.requires_grad
 
 
@@ -81,9 +81,9 @@ def test_cast_is_twice_differentiable():
     x = minidl.tensor([1.0, -2.0], dtype=minidl.float64, requires_grad=True)
     (g,) = minidl.autograd.grad((x.float() ** 3).sum(), x, create_graph=True)
     assert g.dtype == minidl.float64
-    np.testing.assert_allclose(g.detach().numpy(), [3.0, 12.0])
+    np.testing.assert_allclose(g.detach().cpu().numpy(), [3.0, 12.0])
     g.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), [6.0, -12.0])
+    np.testing.assert_allclose(x.grad.cpu().numpy(), [6.0, -12.0])
 
 
 def test_cast_gradient_comes_back_in_the_input_dtype():
@@ -92,14 +92,14 @@ def test_cast_gradient_comes_back_in_the_input_dtype():
     assert y.dtype == minidl.float32 and y.grad_fn is not None
     (y * 3).sum().backward()
     assert x.grad.dtype == minidl.float64
-    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0])
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [3.0, 3.0])
 
 
 def test_conversions_between_dtypes():
     x = minidl.tensor([1.7, -2.2])
     assert x.double().dtype == minidl.float64
     assert x.half().dtype == minidl.float16
-    np.testing.assert_array_equal(x.long().numpy(), [1, -2])     # truncation, as torch
+    np.testing.assert_array_equal(x.long().cpu().numpy(), [1, -2])     # truncation, as torch
     assert x.long().dtype == minidl.int64 and not x.long().requires_grad
     assert x.int().dtype == minidl.int32
     assert x.bool().dtype == minidl.bool
@@ -128,7 +128,7 @@ def test_float_functions_of_integer_tensors_give_the_default_float(name):
     x = minidl.tensor([1, 2])
     y = getattr(x, name)()
     assert y.dtype == minidl.float32
-    np.testing.assert_allclose(y.numpy(), getattr(x.float(), name)().numpy())
+    np.testing.assert_allclose(y.cpu().numpy(), getattr(x.float(), name)().cpu().numpy())
     assert minidl.softmax(x, 0).dtype == minidl.float32
     assert minidl.logsumexp(x, 0).dtype == minidl.float32
     assert x.abs().dtype == minidl.int64 and x.relu().dtype == minidl.int64

@@ -118,7 +118,7 @@ CASES = {
     "softmax without dim": (lambda: minidl.softmax(minidl.ones(3), None), TypeError,
                             r"softmax.*dim"),
     "clamp without bounds": (lambda: minidl.ones(3).clamp(), RuntimeError, r"clamp"),
-    "numpy of requires_grad": (lambda: minidl.ones(3, requires_grad=True).numpy(),
+    "numpy of requires_grad": (lambda: minidl.ones(3, requires_grad=True).cpu().numpy(),
                                RuntimeError, r"numpy\(\).*requires grad"),
     "string data": (lambda: minidl.tensor("a"), TypeError, r"tensor.*str"),
     "in-place on leaf": (lambda: minidl.ones(3, requires_grad=True).add_(1), RuntimeError,

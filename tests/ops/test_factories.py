@@ -62,7 +62,7 @@ def test_zeros_ones(factory, fill):
     for args in [(2, 3), ((2, 3),), ([2, 3],)]:
         t = factory(*args)
         assert t.shape == (2, 3) and t.dtype == minidl.float32 and not t.requires_grad
-        np.testing.assert_array_equal(t.numpy(), np.full((2, 3), fill))
+        np.testing.assert_array_equal(t.cpu().numpy(), np.full((2, 3), fill))
     assert factory().shape == ()
     assert factory(2, dtype=minidl.int64).dtype == minidl.int64
     assert factory(2, requires_grad=True).requires_grad
@@ -74,7 +74,7 @@ def test_full():
     assert minidl.full((2,), 7).dtype == minidl.int64
     assert minidl.full((2,), True).dtype == minidl.bool
     assert minidl.full((2,), 7, dtype=minidl.float64).dtype == minidl.float64
-    np.testing.assert_array_equal(minidl.full((3,), 2.5).numpy(), [2.5, 2.5, 2.5])
+    np.testing.assert_array_equal(minidl.full((3,), 2.5).cpu().numpy(), [2.5, 2.5, 2.5])
 
 
 def test_arange():
@@ -90,25 +90,25 @@ def test_arange():
 def test_linspace_and_eye():
     t = minidl.linspace(0, 1, 5)
     assert t.dtype == minidl.float32
-    np.testing.assert_allclose(t.numpy(), [0, 0.25, 0.5, 0.75, 1.0])
+    np.testing.assert_allclose(t.cpu().numpy(), [0, 0.25, 0.5, 0.75, 1.0])
     assert minidl.linspace(-1, 1, 1).tolist() == [-1.0]
-    np.testing.assert_array_equal(minidl.eye(3).numpy(), np.eye(3))
-    np.testing.assert_array_equal(minidl.eye(2, 3).numpy(), np.eye(2, 3))
+    np.testing.assert_array_equal(minidl.eye(3).cpu().numpy(), np.eye(3))
+    np.testing.assert_array_equal(minidl.eye(2, 3).cpu().numpy(), np.eye(2, 3))
     assert minidl.eye(2).dtype == minidl.float32
 
 
 def test_rand_randn_randint_shapes_dtypes_and_ranges():
     minidl.manual_seed(0)
     u = minidl.rand(1000)
-    assert u.dtype == minidl.float32 and 0.0 <= u.numpy().min() and u.numpy().max() < 1.0
+    assert u.dtype == minidl.float32 and 0.0 <= u.cpu().numpy().min() and u.cpu().numpy().max() < 1.0
     n = minidl.randn(2000, dtype=minidl.float64)
-    assert n.dtype == minidl.float64 and abs(n.numpy().mean()) < 0.1
-    assert abs(n.numpy().std() - 1.0) < 0.1
+    assert n.dtype == minidl.float64 and abs(n.cpu().numpy().mean()) < 0.1
+    assert abs(n.cpu().numpy().std() - 1.0) < 0.1
     assert minidl.randn(2, 3, requires_grad=True).requires_grad
     r = minidl.randint(3, 7, (500,))
     assert r.dtype == minidl.int64 and set(r.tolist()) == {3, 4, 5, 6}
     r = minidl.randint(4, (2, 3))                         # randint(high, size)
-    assert r.shape == (2, 3) and r.numpy().min() >= 0 and r.numpy().max() < 4
+    assert r.shape == (2, 3) and r.cpu().numpy().min() >= 0 and r.cpu().numpy().max() < 4
     p = minidl.randperm(6)
     assert sorted(p.tolist()) == list(range(6)) and p.dtype == minidl.int64
 
@@ -171,7 +171,7 @@ def test_sgd_style_update_under_no_grad_changes_the_same_object():
         p -= lr * p.grad
     assert p is q and p.array is data            # the same tensor, the same array
     assert p.requires_grad and p.is_leaf and p.grad_fn is None
-    np.testing.assert_allclose(p.detach().numpy(), [0.8, 1.6])
+    np.testing.assert_allclose(p.detach().cpu().numpy(), [0.8, 1.6])
 
 
 @pytest.mark.parametrize("op", [
@@ -193,11 +193,11 @@ def test_in_place_results():
     x *= 2
     x -= minidl.tensor([1.0, 1.0])
     x /= 2
-    np.testing.assert_allclose(x.numpy(), [1.5, 2.5])
+    np.testing.assert_allclose(x.cpu().numpy(), [1.5, 2.5])
     x.add_(minidl.tensor([1.0, 1.0]), alpha=2).clamp_(max=4.0)
-    np.testing.assert_allclose(x.numpy(), [3.5, 4.0])
+    np.testing.assert_allclose(x.cpu().numpy(), [3.5, 4.0])
     x.copy_(minidl.tensor(7.0))                 # broadcasts
-    np.testing.assert_allclose(x.numpy(), [7.0, 7.0])
+    np.testing.assert_allclose(x.cpu().numpy(), [7.0, 7.0])
 
 
 @pytest.mark.parametrize("op", [
@@ -217,7 +217,7 @@ def test_in_place_on_a_non_leaf_is_recorded():
     y += x            # y = 3x
     y.mul_(x)         # y = 3x^2
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), [6.0, 12.0])
+    np.testing.assert_allclose(x.grad.cpu().numpy(), [6.0, 12.0])
 
 
 def test_in_place_ops_keep_the_dtype():
@@ -244,11 +244,11 @@ def test_tensor_constructor_from_sizes_and_from_lists_as_pytorch():
         theirs_args = tuple(torch.Size(a) if isinstance(a, minidl.Size) else a for a in args)
         ours, theirs = minidl.Tensor(*args), torch.Tensor(*theirs_args)
         assert tuple(ours.shape) == tuple(theirs.shape) and str(ours.dtype) == str(theirs.dtype)
-        assert not ours.numpy().any()                # zeros where PyTorch leaves garbage
+        assert not ours.cpu().numpy().any()                # zeros where PyTorch leaves garbage
     for data in ([0], [[1, 2], [3, 4]], [True, False], [1.5, 2]):
         ours, theirs = minidl.Tensor(data), torch.Tensor(data)
         assert str(ours.dtype) == str(theirs.dtype) == "torch.float32", data
-        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+        np.testing.assert_array_equal(ours.cpu().numpy(), theirs.cpu().numpy())
     assert minidl.Tensor().shape == (0,)
     assert minidl.Tensor(np.arange(3)).dtype == minidl.int64      # minidl keeps an array's dtype
     with pytest.raises(TypeError, match=r"sizes must be non-negative ints, got \(2, -1\)"):

@@ -38,7 +38,7 @@ def test_group_norm_matches_a_numpy_formula():
     x = np.random.default_rng(0).standard_normal((2, 6, 3, 2))
     g = x.reshape(2, 3, -1)
     expected = ((g - g.mean(-1, keepdims=True)) / np.sqrt(g.var(-1, keepdims=True) + 1e-5))
-    np.testing.assert_allclose(F.group_norm(minidl.tensor(x), 3).numpy(),
+    np.testing.assert_allclose(F.group_norm(minidl.tensor(x), 3).cpu().numpy(),
                                expected.reshape(x.shape), rtol=1e-12, atol=1e-12)
 
 
@@ -78,10 +78,10 @@ def test_instance_norm_running_stats_match_torch(use_input_stats):
                         momentum=0.3)
     ty = TF.instance_norm(torch.tensor(x), *theirs, use_input_stats=use_input_stats,
                           momentum=0.3)
-    np.testing.assert_allclose(y.numpy(), ty.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(y.cpu().numpy(), ty.cpu().numpy(), rtol=1e-12, atol=1e-12)
     for a, b in zip(ours, theirs):
-        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-12)
-    assert use_input_stats != np.allclose(ours[0].numpy(), rm)    # changed only when used
+        np.testing.assert_allclose(a.cpu().numpy(), b.cpu().numpy(), rtol=1e-12, atol=1e-12)
+    assert use_input_stats != np.allclose(ours[0].cpu().numpy(), rm)    # changed only when used
 
 
 def test_instance_norm_errors():
@@ -129,7 +129,7 @@ def test_softmin_implicit_dim_and_dtype_as_torch():
         y = F.softmin(minidl.tensor(x))
     with pytest.warns(UserWarning):
         ty = TF.softmin(torch.tensor(x))
-    np.testing.assert_allclose(y.numpy(), ty.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(y.cpu().numpy(), ty.cpu().numpy(), rtol=1e-12)
     y32 = F.softmin(minidl.tensor(x), 1, dtype=minidl.float32)
     assert y32.dtype == minidl.float32
 

@@ -44,10 +44,10 @@ def test_index_add_matches_pytorch(case):
                                        minidl.tensor(s), alpha=alpha)
     theirs = torch.tensor(x).index_add_(dim, torch.tensor(index, dtype=torch.int64),
                                         torch.tensor(s), alpha=alpha)
-    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(ours.cpu().numpy(), theirs.cpu().numpy(), rtol=1e-6, atol=1e-6)
     out = minidl.index_add(minidl.tensor(x), dim, minidl.tensor(index, dtype=minidl.int64),
                            minidl.tensor(s), alpha=alpha)
-    np.testing.assert_allclose(out.numpy(), theirs.numpy(), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(out.cpu().numpy(), theirs.cpu().numpy(), rtol=1e-6, atol=1e-6)
 
 
 def test_index_add_repeated_indices_add_up_and_grad_fn_is_named():

@@ -31,13 +31,13 @@ def test_int_index_gives_a_zero_dim_array_tensor():
     y = x[1, 0]
     assert y.shape == () and isinstance(y.array, np.ndarray) and y.item() == 3.0
     y.backward()
-    np.testing.assert_array_equal(x.grad.numpy(), [[0, 0], [1, 0]])
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [[0, 0], [1, 0]])
 
 
 def test_negative_step_gradient_lands_in_mirrored_places():
     x = minidl.tensor([1.0, 2.0, 3.0], requires_grad=True)
     (x[::-1] * minidl.tensor([10.0, 20.0, 30.0])).sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), [30.0, 20.0, 10.0])
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [30.0, 20.0, 10.0])
 
 
 ADVANCED = [
@@ -58,7 +58,7 @@ def test_integer_array_indexing(index, as_tensor):
     if as_tensor:
         index = [minidl.tensor(i) if isinstance(i, np.ndarray) else i for i in index]
     index = tuple(index)
-    np_index = tuple(i.numpy() if isinstance(i, minidl.Tensor) else i for i in index)
+    np_index = tuple(i.cpu().numpy() if isinstance(i, minidl.Tensor) else i for i in index)
     check_op(lambda x: x[index], [shape], reference=lambda x: x[np_index])
 
 
@@ -77,10 +77,10 @@ def test_integer_array_indexing_over_shapes(data):
 def test_repeated_indices_accumulate_the_gradient():
     x = minidl.tensor([10.0, 20.0, 30.0], requires_grad=True)
     x[minidl.tensor([0, 0, 2, 0])].sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 0.0, 1.0])
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [3.0, 0.0, 1.0])
     x.grad = None
     x[[1, 1]].sum().backward()               # a Python list is an index array too
-    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 2.0, 0.0])
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [0.0, 2.0, 0.0])
 
 
 @given(shapes(max_dims=3))
@@ -95,15 +95,15 @@ def test_boolean_mask_indexing(shape):
 def test_boolean_mask_from_a_comparison():
     x = minidl.tensor([[1.0, -2.0], [-3.0, 4.0]], requires_grad=True)
     y = x[x > 0]
-    np.testing.assert_array_equal(y.detach().numpy(), [1.0, 4.0])
+    np.testing.assert_array_equal(y.detach().cpu().numpy(), [1.0, 4.0])
     y.sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), [[1, 0], [0, 1]])
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [[1, 0], [0, 1]])
 
 
 def test_zero_dim_int_tensor_index_acts_as_an_int():
     x = minidl.tensor([[1.0, 2.0], [3.0, 4.0]])
     assert x[minidl.tensor(1)].shape == (2,)
-    np.testing.assert_array_equal(x[minidl.tensor(1), minidl.tensor(0)].numpy(), 3.0)
+    np.testing.assert_array_equal(x[minidl.tensor(1), minidl.tensor(0)].cpu().numpy(), 3.0)
 
 
 def test_float_tensor_index_is_rejected():
@@ -163,8 +163,8 @@ def test_setitem_on_a_non_leaf_is_differentiable():
     z = x * 2
     z[0] = v                                  # overwrites row 0
     (z * z).sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), [[0, 0, 0], [32, 40, 48]])   # d(4x^2) = 8x
-    np.testing.assert_array_equal(v.grad.numpy(), [14, 16, 18])
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [[0, 0, 0], [32, 40, 48]])   # d(4x^2) = 8x
+    np.testing.assert_array_equal(v.grad.cpu().numpy(), [14, 16, 18])
     assert z.grad_fn is not None and not z.is_leaf
 
 
@@ -172,9 +172,9 @@ def test_setitem_with_a_scalar_and_a_mask():
     x = minidl.tensor([1.0, -2.0, 3.0], requires_grad=True)
     z = x * 1
     z[z < 0] = 0.0
-    np.testing.assert_array_equal(z.detach().numpy(), [1.0, 0.0, 3.0])
+    np.testing.assert_array_equal(z.detach().cpu().numpy(), [1.0, 0.0, 3.0])
     z.sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 0.0, 1.0])
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [1.0, 0.0, 1.0])
 
 
 def test_setitem_on_a_plain_tensor_writes_in_place():
@@ -183,7 +183,7 @@ def test_setitem_on_a_plain_tensor_writes_in_place():
     x[1, ::2] = 5.0
     x[0] = minidl.tensor([1.0, 2.0, 3.0])
     assert x.array is data
-    np.testing.assert_array_equal(x.numpy(), [[1, 2, 3], [5, 0, 5]])
+    np.testing.assert_array_equal(x.cpu().numpy(), [[1, 2, 3], [5, 0, 5]])
 
 
 def test_setitem_on_a_tensor_without_grad_records_a_value_that_needs_it():
@@ -201,7 +201,7 @@ def test_setitem_on_a_leaf_requiring_grad_raises():
         x[0] = 2.0
     with minidl.no_grad():
         x[0] = 2.0
-    np.testing.assert_array_equal(x.detach().numpy(), [2.0, 1.0, 1.0])
+    np.testing.assert_array_equal(x.detach().cpu().numpy(), [2.0, 1.0, 1.0])
 
 
 def test_setitem_errors_name_the_shapes():

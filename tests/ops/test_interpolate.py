@@ -61,9 +61,9 @@ def test_interpolate_matches_pytorch(case, dtype):
     ours.backward(minidl.tensor(g))
     theirs.backward(torch.tensor(g))
     tol = 2e-6 if dtype == "float32" else 1e-12
-    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=tol,
+    np.testing.assert_allclose(ours.detach().cpu().numpy(), theirs.detach().cpu().numpy(), rtol=tol,
                                atol=tol)
-    np.testing.assert_allclose(ours_x.grad.numpy(), theirs_x.grad.numpy(), rtol=tol,
+    np.testing.assert_allclose(ours_x.grad.cpu().numpy(), theirs_x.grad.cpu().numpy(), rtol=tol,
                                atol=tol * 4)
 
 
@@ -75,8 +75,8 @@ def test_upsample_modules_match_pytorch():
                           torch.nn.UpsamplingBilinear2d(size=(7, 3))),
                          (minidl.nn.UpsamplingNearest2d(scale_factor=3),
                           torch.nn.UpsamplingNearest2d(scale_factor=3))):
-        np.testing.assert_allclose(ours(minidl.tensor(x)).numpy(),
-                                   theirs(torch.tensor(x)).numpy(), rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(ours(minidl.tensor(x)).cpu().numpy(),
+                                   theirs(torch.tensor(x)).cpu().numpy(), rtol=1e-6, atol=1e-6)
         assert repr(ours) == repr(theirs)
 
 
@@ -84,7 +84,7 @@ def test_interpolate_nearest_keeps_integer_inputs():
     x = minidl.arange(6).reshape(1, 1, 2, 3)
     out = F.interpolate(x, scale_factor=2)
     assert out.dtype == minidl.int64 and out.shape == (1, 1, 4, 6)
-    assert out.numpy()[0, 0, 3].tolist() == [3, 3, 4, 4, 5, 5]
+    assert out.cpu().numpy()[0, 0, 3].tolist() == [3, 3, 4, 4, 5, 5]
 
 
 @pytest.mark.parametrize("kwargs, error, match", [

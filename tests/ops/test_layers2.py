@@ -33,8 +33,8 @@ def test_activation_modules_match_pytorch_reprs_and_values():
     for cls, args in (("GELU", ()), ("SiLU", ()), ("ELU", (0.3,)), ("Softplus", (2.0,)),
                       ("Mish", ()), ("ReLU6", ()), ("LogSigmoid", ()), ("Hardtanh", ())):
         ours, theirs = getattr(nn, cls)(*args), getattr(torch.nn, cls)(*args)
-        np.testing.assert_allclose(ours(minidl.tensor(x)).numpy(),
-                                   theirs(torch.tensor(x)).numpy(), rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(ours(minidl.tensor(x)).cpu().numpy(),
+                                   theirs(torch.tensor(x)).cpu().numpy(), rtol=1e-12, atol=1e-15)
     check_op(lambda x: F.glu(x, -1), [(3, 4)], torch_fn=lambda x: TF.glu(x, -1))
 
 
@@ -50,10 +50,10 @@ def test_layer_norm(shape, data):
 def test_layer_norm_module_defaults_and_error():
     ours, theirs = nn.LayerNorm((3, 4)), torch.nn.LayerNorm((3, 4))
     assert [n for n, _ in ours.named_parameters()] == ["weight", "bias"]
-    np.testing.assert_array_equal(ours.weight.detach().numpy(), np.ones((3, 4)))
+    np.testing.assert_array_equal(ours.weight.detach().cpu().numpy(), np.ones((3, 4)))
     x = np.random.default_rng(0).standard_normal((2, 3, 4)).astype(np.float32)
-    np.testing.assert_allclose(ours(minidl.tensor(x)).detach().numpy(),
-                               theirs(torch.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours(minidl.tensor(x)).detach().cpu().numpy(),
+                               theirs(torch.tensor(x)).detach().cpu().numpy(), rtol=1e-5, atol=1e-6)
     with pytest.raises(RuntimeError, match=r"Given normalized_shape=\[4\], expected input with "
                                            r"shape \[\*, 4\], but got input of size \[2, 3\]"):
         nn.LayerNorm(4)(minidl.zeros(2, 3))

@@ -100,7 +100,7 @@ def test_cross_entropy_gradient_is_softmax_minus_onehot():
     x = minidl.tensor(np.array([[1.0, 2.0, 0.5], [0.0, -1.0, 3.0]]), requires_grad=True)
     cross_entropy(x, minidl.tensor([1, 2]), reduction="sum").backward()
     p = np.exp(_log_softmax_last(x.array))
-    np.testing.assert_allclose(x.grad.numpy(), p - np.eye(3)[[1, 2]], rtol=1e-12)
+    np.testing.assert_allclose(x.grad.cpu().numpy(), p - np.eye(3)[[1, 2]], rtol=1e-12)
     assert cross_entropy(x, minidl.tensor([1, 2])).grad_fn is not None
 
 
@@ -108,20 +108,20 @@ def test_cross_entropy_is_stable_for_huge_logits():
     x = minidl.tensor([[1e4, -1e4, 0.0], [-1e4, 1e4, 1e4]], requires_grad=True)
     loss = cross_entropy(x, minidl.tensor([1, 0]), label_smoothing=0.1)
     loss.backward()
-    assert np.isfinite(loss.item()) and np.isfinite(x.grad.numpy()).all()
+    assert np.isfinite(loss.item()) and np.isfinite(x.grad.cpu().numpy()).all()
     plain = cross_entropy(x, minidl.tensor([0, 1]), reduction="none")
-    np.testing.assert_allclose(plain.detach().numpy(), [0.0, np.log(2)], atol=1e-12)
+    np.testing.assert_allclose(plain.detach().cpu().numpy(), [0.0, np.log(2)], atol=1e-12)
     probs = cross_entropy(x, minidl.tensor([[0.0, 1.0, 0.0], [0.5, 0.5, 0.0]]))
     assert np.isfinite(probs.item())
     (gx,) = grad(probs, (x,))
-    assert np.isfinite(gx.numpy()).all()
+    assert np.isfinite(gx.cpu().numpy()).all()
 
 
 def test_cross_entropy_minus_inf_logit_of_another_class_is_harmless():
     x = minidl.tensor([[0.0, -np.inf, 1.0]], requires_grad=True)
     loss = cross_entropy(x, minidl.tensor([2]))
     loss.backward()
-    assert np.isfinite(loss.item()) and np.isfinite(x.grad.numpy()).all()
+    assert np.isfinite(loss.item()) and np.isfinite(x.grad.cpu().numpy()).all()
 
 
 def test_cross_entropy_all_ignored_mean_is_nan_as_pytorch():
@@ -152,7 +152,7 @@ def test_nll_loss_ignores_minus_inf_at_other_classes():
     loss = nll_loss(x, minidl.tensor([1]))
     loss.backward()
     assert loss.item() == 0.5
-    np.testing.assert_array_equal(x.grad.numpy(), [[0.0, -1.0, 0.0]])
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [[0.0, -1.0, 0.0]])
 
 
 @given(st.sampled_from([(4,), (2, 3), (2, 1, 3)]), st.sampled_from(REDUCTIONS))
@@ -169,7 +169,7 @@ def test_mse_and_l1(shape, reduction):
 def test_l1_gradient_at_zero_difference_is_zero():
     x = minidl.tensor([1.0, 2.0], requires_grad=True)
     l1_loss(x, minidl.tensor([1.0, 0.0]), reduction="sum").backward()
-    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 1.0])
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [0.0, 1.0])
 
 
 def _bce_reference(x, t, w, reduction):
@@ -190,9 +190,9 @@ def test_binary_cross_entropy(shape, reduction, weighted):
 def test_binary_cross_entropy_clamps_log_at_minus_100():
     x = minidl.tensor([0.0, 1.0, 0.0], requires_grad=True)
     loss = binary_cross_entropy(x, minidl.tensor([1.0, 0.0, 0.0]), reduction="none")
-    np.testing.assert_allclose(loss.detach().numpy(), [100.0, 100.0, 0.0])
+    np.testing.assert_allclose(loss.detach().cpu().numpy(), [100.0, 100.0, 0.0])
     loss.sum().backward()
-    assert np.isfinite(x.grad.numpy()).all()
+    assert np.isfinite(x.grad.cpu().numpy()).all()
 
 
 def _bce_logits_reference(x, t, w, pw, reduction):
@@ -218,9 +218,9 @@ def test_binary_cross_entropy_with_logits_is_stable_for_huge_logits():
     t = minidl.tensor([1.0, 0.0, 0.0, 1.0])
     loss = binary_cross_entropy_with_logits(x, t, reduction="none",
                                             pos_weight=minidl.tensor([2.0]))
-    np.testing.assert_allclose(loss.detach().numpy(), [0.0, 0.0, 1e4, 2e4])
+    np.testing.assert_allclose(loss.detach().cpu().numpy(), [0.0, 0.0, 1e4, 2e4])
     loss.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), [0.0, 0.0, 1.0, -2.0])
+    np.testing.assert_allclose(x.grad.cpu().numpy(), [0.0, 0.0, 1.0, -2.0])
 
 
 def test_losses_keep_float32():

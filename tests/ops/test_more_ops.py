@@ -65,7 +65,7 @@ def test_sort_is_stable_and_puts_nan_where_pytorch_does():
     for desc in (False, True):
         ours = minidl.tensor(a).sort(descending=desc, stable=True)
         theirs = torch.tensor(a).sort(descending=desc, stable=True)
-        np.testing.assert_array_equal(ours.values.numpy(), theirs.values.numpy())
+        np.testing.assert_array_equal(ours.values.cpu().numpy(), theirs.values.cpu().numpy())
         assert ours.indices.tolist() == theirs.indices.tolist()
 
 
@@ -148,8 +148,8 @@ def test_atan2_rounding_and_tests():
     check_op(minidl.atan2, [(3, 2), (3, 2)], min_abs=0.2, torch_fn=torch.atan2)
     a = np.array([-1.5, -0.5, 0.5, 1.5, 2.5, -2.7, np.inf, np.nan])
     for name in ("floor", "ceil", "trunc", "round", "frac", "isnan", "isinf", "isfinite"):
-        np.testing.assert_array_equal(getattr(minidl.tensor(a), name)().numpy(),
-                                      getattr(torch.tensor(a), name)().numpy(), err_msg=name)
+        np.testing.assert_array_equal(getattr(minidl.tensor(a), name)().cpu().numpy(),
+                                      getattr(torch.tensor(a), name)().cpu().numpy(), err_msg=name)
     x = minidl.tensor([0.3, 1.7], requires_grad=True)
     x.floor().sum().backward()
     assert x.grad.tolist() == [0.0, 0.0]                  # a step: zero gradient, as torch
@@ -166,7 +166,7 @@ def test_shape_helpers_match_pytorch():
                lambda x: x.lerp(x * 2, 0.25), lambda x: x.addcmul(x, x, value=0.5),
                lambda x: x.new_zeros(2, 3), lambda x: x.new_full((2,), 7.0)):
         ours, theirs = fn(minidl.tensor(a)), fn(torch.tensor(a))
-        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+        np.testing.assert_array_equal(ours.cpu().numpy(), theirs.cpu().numpy())
         assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
     check_op(lambda x: x.flip(1).roll(1, 0).narrow(1, 0, 2), [(3, 4)],
              torch_fn=lambda x: x.flip(1).roll(1, 0).narrow(1, 0, 2))
@@ -175,9 +175,9 @@ def test_shape_helpers_match_pytorch():
 def test_in_place_methods_and_legacy_api():
     x = minidl.tensor([1.0, -2.0, 3.0])
     x.abs_().sqrt_().neg_()
-    np.testing.assert_allclose(x.numpy(), -np.sqrt([1.0, 2.0, 3.0]))
+    np.testing.assert_allclose(x.cpu().numpy(), -np.sqrt([1.0, 2.0, 3.0]))
     x.masked_fill_(x < -1.5, 0.0)
-    assert x.numpy()[2] == 0.0
+    assert x.cpu().numpy()[2] == 0.0
     assert minidl.LongTensor([1, 2]).dtype == minidl.int64
     assert minidl.FloatTensor(2, 3).shape == (2, 3)
     assert minidl.tensor([1.0]).type() == "torch.FloatTensor"

@@ -101,7 +101,7 @@ def test_max_pool2d_gradient_scatters_to_argmax_and_overlaps_add():
     x = minidl.tensor([[[[1.0, 2.0, 0.0], [0.0, 9.0, 0.0], [3.0, 0.0, 4.0]]]],
                       requires_grad=True)
     max_pool2d(x, 2, stride=1).sum().backward()      # the 9 wins all four windows
-    np.testing.assert_array_equal(x.grad.numpy()[0, 0], [[0, 0, 0], [0, 4, 0], [0, 0, 0]])
+    np.testing.assert_array_equal(x.grad.cpu().numpy()[0, 0], [[0, 0, 0], [0, 4, 0], [0, 0, 0]])
 
 
 def test_max_pool2d_window_inside_padding_gives_minus_inf_and_no_gradient():
@@ -145,8 +145,8 @@ def test_avg_pool2d_forward_gradcheck_gradgradcheck(geometry, count_include_pad,
 
 def test_avg_pool2d_count_include_pad_changes_only_border_windows():
     x = minidl.tensor(np.ones((1, 1, 4, 4)))
-    with_pad = avg_pool2d(x, 3, 1, 1).numpy()[0, 0]
-    without = avg_pool2d(x, 3, 1, 1, count_include_pad=False).numpy()[0, 0]
+    with_pad = avg_pool2d(x, 3, 1, 1).cpu().numpy()[0, 0]
+    without = avg_pool2d(x, 3, 1, 1, count_include_pad=False).cpu().numpy()[0, 0]
     np.testing.assert_allclose(without, 1.0)
     np.testing.assert_allclose(with_pad[0, 0], 4 / 9)
     np.testing.assert_allclose(with_pad[1:3, 1:3], 1.0)
@@ -188,7 +188,7 @@ def test_adaptive_avg_pool2d_output_size_forms(output_size, expected):
     x = np.random.default_rng(0).standard_normal((1, 2, 5, 7))
     y = adaptive_avg_pool2d(minidl.tensor(x), output_size)
     assert y.shape == (1, 2) + expected
-    np.testing.assert_allclose(y.numpy(), _adaptive_reference(x, expected), rtol=1e-12)
+    np.testing.assert_allclose(y.cpu().numpy(), _adaptive_reference(x, expected), rtol=1e-12)
 
 
 def test_pools_keep_float32():

@@ -62,7 +62,7 @@ def test_var_and_std_unbiased_and_with_correction_zero(data):
 
 def test_var_positional_unbiased_flag_and_float_correction():
     x = minidl.tensor([1.0, 2.0, 4.0, 7.0], dtype=minidl.float64)
-    data = x.numpy()
+    data = x.cpu().numpy()
     np.testing.assert_allclose(x.var().item(), data.var(ddof=1))
     np.testing.assert_allclose(x.var(False).item(), data.var(ddof=0))    # var(unbiased)
     np.testing.assert_allclose(x.std(0, False).item(), data.std(ddof=0))
@@ -139,8 +139,8 @@ def test_max_min_along_a_dim_give_values_and_indices(data):
 def test_max_with_dim_returns_a_named_tuple():
     x = minidl.tensor([[1.0, 5.0, 2.0], [7.0, 0.0, 3.0]])
     out = x.max(dim=1)
-    np.testing.assert_array_equal(out.values.numpy(), [5.0, 7.0])
-    np.testing.assert_array_equal(out.indices.numpy(), [1, 0])
+    np.testing.assert_array_equal(out.values.cpu().numpy(), [5.0, 7.0])
+    np.testing.assert_array_equal(out.indices.cpu().numpy(), [1, 0])
     values, indices = x.min(0, keepdim=True)
     assert values.shape == (1, 3) and indices.shape == (1, 3)
 
@@ -154,13 +154,13 @@ def test_max_min_of_two_tensors_are_elementwise(pair):
 def test_amax_ties_share_the_gradient_and_max_dim_picks_one():
     x = minidl.tensor([[1.0, 3.0, 3.0], [2.0, 0.0, 2.0]], requires_grad=True)
     x.amax(1).sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), [[0, 0.5, 0.5], [0.5, 0, 0.5]])
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [[0, 0.5, 0.5], [0.5, 0, 0.5]])
     x.grad = None
     x.max().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), [[0, 0.5, 0.5], [0, 0, 0]])
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [[0, 0.5, 0.5], [0, 0, 0]])
     x.grad = None
     x.max(1).values.sum().backward()     # the first maximum gets all of it, as torch
-    np.testing.assert_array_equal(x.grad.numpy(), [[0, 1, 0], [1, 0, 0]])
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [[0, 1, 0], [1, 0, 0]])
 
 
 @given(st.data())
@@ -173,12 +173,12 @@ def test_argmax_argmin(data):
     for fn, ref in [(minidl.argmax, np.argmax), (minidl.argmin, np.argmin)]:
         got = fn(x, dim, keepdim)
         if dim is None:
-            expected = np.asarray(ref(x.numpy()))
+            expected = np.asarray(ref(x.cpu().numpy()))
             expected = expected.reshape((1,) * len(shape)) if keepdim else expected
         else:
-            expected = ref(x.numpy(), axis=dim, keepdims=keepdim)
+            expected = ref(x.cpu().numpy(), axis=dim, keepdims=keepdim)
         assert got.dtype == minidl.int64 and not got.requires_grad
-        np.testing.assert_array_equal(got.numpy(), expected)
+        np.testing.assert_array_equal(got.cpu().numpy(), expected)
     assert isinstance(x.argmax().array, np.ndarray)
 
 
@@ -197,9 +197,9 @@ def test_logsumexp(data):
 def test_logsumexp_is_stable_at_large_values():
     x = minidl.tensor([[1000.0, 1000.0], [-1000.0, -1000.0]], requires_grad=True)
     y = minidl.logsumexp(x, 1)
-    np.testing.assert_allclose(y.detach().numpy(), [1000 + np.log(2), -1000 + np.log(2)])
+    np.testing.assert_allclose(y.detach().cpu().numpy(), [1000 + np.log(2), -1000 + np.log(2)])
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), np.full((2, 2), 0.5))
+    np.testing.assert_allclose(x.grad.cpu().numpy(), np.full((2, 2), 0.5))
 
 
 @given(st.data())
@@ -223,7 +223,7 @@ def test_norm_gradient_of_a_zero_vector_is_zero_not_nan():
     x = minidl.zeros(3, dtype=minidl.float64, requires_grad=True)
     with np.errstate(all="ignore"):
         x.norm().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [0.0, 0.0, 0.0])
 
 
 @given(st.data())
@@ -240,7 +240,7 @@ def test_prod_gradient_with_zeros():
     x = minidl.tensor([[2.0, 0.0, 3.0], [0.0, 0.0, 5.0]], dtype=minidl.float64,
                       requires_grad=True)
     x.prod(1).sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), [[0.0, 6.0, 0.0], [0.0, 0.0, 0.0]])
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [[0.0, 6.0, 0.0], [0.0, 0.0, 0.0]])
     check_op(lambda x: x.prod(1), [np.array([[2.0, 0.0, 3.0], [0.0, 1.5, 5.0]])])
 
 

@@ -42,7 +42,7 @@ def test_the_fused_cell_equals_the_composite(numba):
             (h * 2 + c_new * 3).sum().backward()
             outs.append([h, c_new, g.grad, c.grad])
         for a, b in zip(*outs):
-            np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-14,
+            np.testing.assert_allclose(a.detach().cpu().numpy(), b.detach().cpu().numpy(), rtol=1e-14,
                                        atol=1e-15)
 
 
@@ -66,7 +66,7 @@ def test_unbind0_is_one_node_whose_gradient_stacks():
     assert len(parts) == 4 and parts[0].grad_fn is parts[3].grad_fn
     assert parts[0].grad_fn.name() == "UnbindBackward0"
     (parts[1] * 2 + parts[3]).sum().backward()        # slices 0 and 2 get zeros
-    np.testing.assert_array_equal(x.grad.numpy(), [[0] * 3, [2] * 3, [0] * 3, [1] * 3])
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [[0] * 3, [2] * 3, [0] * 3, [1] * 3])
     x64 = minidl.randn(3, 2, dtype=minidl.float64, requires_grad=True)
     assert gradcheck(lambda a: unbind0(a)[1] * unbind0(a)[2], (x64,))
     assert gradgradcheck(lambda a: (unbind0(a)[0] * unbind0(a)[2]).sum(), (x64,))

@@ -111,7 +111,7 @@ def test_expand(data):
 def test_expand_gradient_sums_over_the_copies():
     x = minidl.tensor([[1.0], [2.0]], requires_grad=True)
     x.expand(2, 3).sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), [[3.0], [3.0]])
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [[3.0], [3.0]])
 
 
 @given(st.data())
@@ -190,7 +190,7 @@ def test_pad_order_is_last_dim_first():
     x = minidl.ones(1, 2)
     y = pad(x, (1, 2, 3, 0))     # last dim: 1 left, 2 right; the one before: 3 top, 0 bottom
     assert y.shape == (4, 5)
-    np.testing.assert_array_equal(y.numpy()[3], [0, 1, 1, 0, 0])
+    np.testing.assert_array_equal(y.cpu().numpy()[3], [0, 1, 1, 0, 0])
 
 
 def test_split_of_an_empty_dim_gives_one_empty_piece():
@@ -206,8 +206,8 @@ def test_repeat_once_and_contiguous_copy_as_pytorch_does():
         assert not np.shares_memory(result.array, x.array)
         with minidl.no_grad():
             result.zero_()
-        np.testing.assert_array_equal(x.numpy(), 1.0)
+        np.testing.assert_array_equal(x.cpu().numpy(), 1.0)
     assert x.contiguous() is x and x.T.contiguous().array.flags.c_contiguous
     w = minidl.ones(2, 3, requires_grad=True)
     w.T.contiguous().sum().backward()
-    np.testing.assert_array_equal(w.grad.numpy(), 1.0)
+    np.testing.assert_array_equal(w.grad.cpu().numpy(), 1.0)

@@ -29,6 +29,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from .. import backend
 from ..autograd.engine import grad as _grad
 from ..autograd.gradcheck import gradcheck as _gradcheck, gradgradcheck as _gradgradcheck
 from ..tensor import Tensor
@@ -180,7 +181,8 @@ def check_op(fn: Callable, inputs: Sequence, *, reference: Callable | None = Non
     outs = _tuple(fn(*xs))
     _check_outputs(outs)
     if reference is not None:
-        expected = _tuple(reference(*[x.array.copy() for x in xs]))
+        # the reference is NumPy code: it gets host copies, whatever device the inputs are on
+        expected = _tuple(reference(*[backend.to_numpy(x.array).copy() for x in xs]))
         if len(expected) != len(outs):
             raise AssertionError(f"check_op: minidl gave {len(outs)} outputs, the reference "
                                  f"{len(expected)}")

@@ -81,7 +81,8 @@ def matmul_chain(lib, arrays):
 
 
 def rnn_cell(lib, arrays):
-    W, U, b = _leaf(lib, arrays["W"]), _leaf(lib, arrays["U"]), _leaf(lib, arrays["bias"])
+    W, U, b = (_leaf(lib, arrays["W_rnn"]), _leaf(lib, arrays["U"]),
+               _leaf(lib, arrays["bias"]))
     xs = lib.tensor(arrays["xs"])
     h = lib.zeros(8, 64)
     for t in range(xs.shape[0]):
@@ -116,8 +117,8 @@ def _arrays(minidl, torch):
 
 
 def _time_once(lib, fn, arrays):
-    for p in arrays.get("_params", {}).get(lib.__name__, []):
-        p.grad = None
+    """Forward and backward seconds of one run. The leaves are made afresh each run
+    (LSTMCell's parameters excepted: their .grad accumulates, on both sides alike)."""
     start = time.perf_counter()
     loss, params = fn(lib, arrays)
     mid = time.perf_counter()
@@ -135,16 +136,13 @@ def measure_suite(threads: int, repeats: int = 15) -> list:
     arrays = _arrays(minidl, torch)
     rows = []
     for name, (fn, ops) in WORKLOADS.items():
-        local = dict(arrays)
-        if name == "RNN cell":
-            local["W"] = arrays["W_rnn"]
         times = {"minidl": ([], []), "torch": ([], [])}
         for lib in (minidl, torch):          # warm-up: compiles, caches, allocator
-            _time_once(lib, fn, local)
-            _time_once(lib, fn, local)
+            _time_once(lib, fn, arrays)
+            _time_once(lib, fn, arrays)
         for _ in range(repeats):
             for lib in (minidl, torch):
-                f, b = _time_once(lib, fn, local)
+                f, b = _time_once(lib, fn, arrays)
                 times[lib.__name__][0].append(f)
                 times[lib.__name__][1].append(b)
         med = {k: (statistics.median(v[0]) * 1e3, statistics.median(v[1]) * 1e3)

@@ -114,6 +114,8 @@ def test_the_double_refuses_implicit_host_conversion():
         x = minidl.ones(3, device="cuda")
         with pytest.raises(TypeError, match="Implicit conversion to a NumPy array"):
             np.asarray(x.array)
+        with pytest.raises(TypeError, match="host array"):
+            fake.add(np.ones(3), np.ones(3))          # CuPy's ufuncs refuse host arrays too
         assert fake.asnumpy(x.array).tolist() == [1.0, 1.0, 1.0]
         assert fake.transfers["to_host"] == 1
 

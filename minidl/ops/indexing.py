@@ -117,17 +117,24 @@ def scatter_add(input, dim: int, index, src):
     return input + IndexAddFn.apply(_src_at(src, idx, input), tuple(input.shape), where, True)
 
 
+def _vector_index(input, dim: int, index, op: str):
+    """index_select's and index_add's index: a vector of positions along dim, in range;
+    returns (the index array, dim made non-negative)."""
+    idx = _index_tensor(index, op.rstrip("_"))
+    if idx.ndim > 1:
+        raise IndexError(f"{op}(): Index is supposed to be a vector")
+    dim = normalize_dim(dim, max(input.ndim, 1), op.rstrip("_"))
+    size = input.shape[dim] if input.ndim else 1
+    if idx.size and (int(idx.min()) < -size or int(idx.max()) >= size):
+        raise IndexError(f"{op}(): index {int(idx.max())} is out of range for "
+                         f"dimension {dim} (of size {size})")
+    return idx, dim
+
+
 @torch_node("IndexSelectBackward0")
 def index_select(input, dim: int, index):
     """The entries of input at `index` (1-D int64) along dim (torch.index_select)."""
-    idx = _index_tensor(index, "index_select")
-    if idx.ndim > 1:
-        raise IndexError("index_select(): Index is supposed to be a vector")
-    dim = normalize_dim(dim, max(input.ndim, 1), "index_select")
-    size = input.shape[dim] if input.ndim else 1
-    if idx.size and (int(idx.min()) < -size or int(idx.max()) >= size):
-        raise IndexError(f"index_select(): index {int(idx.max())} is out of range for "
-                         f"dimension {dim} (of size {size})")
+    idx, dim = _vector_index(input, dim, index, "index_select")
     return getitem(input, (slice(None),) * dim + (idx.reshape(-1),))
 
 
@@ -135,10 +142,7 @@ def index_select(input, dim: int, index):
 def index_add(input, dim: int, index, source, *, alpha=1):
     """A copy of input with alpha * source[..., i, ...] added at input[..., index[i], ...]
     along dim (torch.index_add); repeated indices add up."""
-    idx = _index_tensor(index, "index_add")
-    if idx.ndim > 1:
-        raise IndexError("index_add_(): Index is supposed to be a vector")
-    dim = normalize_dim(dim, max(input.ndim, 1), "index_add")
+    idx, dim = _vector_index(input, dim, index, "index_add_")
     want = tuple(input.shape[:dim]) + (idx.size,) + tuple(input.shape[dim + 1:])
     if tuple(source.shape) != want:
         raise RuntimeError(f"index_add_(): source of shape {tuple(source.shape)} does not "
@@ -147,10 +151,6 @@ def index_add(input, dim: int, index, source, *, alpha=1):
     if source.dtype != input.dtype:
         raise RuntimeError(f"index_add_(): self ({input.dtype}) and source ({source.dtype}) "
                            f"must have the same scalar type")
-    size = input.shape[dim]
-    if idx.size and (int(idx.min()) < -size or int(idx.max()) >= size):
-        raise IndexError(f"index_add_(): index {int(idx.max())} is out of range for "
-                         f"dimension {dim} (of size {size})")
     where = (slice(None),) * dim + (idx.reshape(-1),)
     if alpha != 1:
         source = source * alpha

@@ -58,15 +58,15 @@ class LBFGS(Optimizer):
             version.bump(p.array)
             offset += n
 
-    def _evaluate_at(self, closure, t, direction):
-        """Loss and flat gradient at x + t d, the parameters put back to x afterwards."""
-        saved = [p.array.copy() for p in self._params]
+    def _evaluate_at(self, closure, x, t, direction):
+        """Loss and flat gradient at x + t d (x: the parameters' arrays, copied once per
+        line search), the parameters put back to x afterwards."""
         self._add(t, direction)
         with enable_grad():
             loss = float(closure())
         flat_grad = self._flat_grad()
-        for p, x in zip(self._params, saved):
-            p.array[...] = x
+        for p, start in zip(self._params, x):
+            p.array[...] = start
             version.bump(p.array)
         return loss, flat_grad
 
@@ -139,8 +139,10 @@ class LBFGS(Optimizer):
                 break
             ls_func_evals = 0
             if group["line_search_fn"] == "strong_wolfe":
+                x_init = [p.array.copy() for p in self._params]
                 loss, flat_grad, t, ls_func_evals = strong_wolfe(
-                    lambda step: self._evaluate_at(closure, step, d), t, d, loss, flat_grad,
+                    lambda step: self._evaluate_at(closure, x_init, step, d), t, d, loss,
+                    flat_grad,
                     gtd, tolerance_change=tol_change, max_ls=max_eval - current_evals)
                 self._add(t, d)
             else:

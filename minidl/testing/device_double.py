@@ -202,8 +202,8 @@ class _Ufunc:
     def __init__(self, ufunc):
         self._ufunc = ufunc
 
-    def __call__(self, *args, **kwargs):
-        return _wrap(self._ufunc(*args, **kwargs))
+    def __call__(self, *args, **kwargs):     # host arrays refused, as by CuPy's ufuncs
+        return _wrap(self._ufunc(*_unwrap(args, strict=True), **_unwrap(kwargs, strict=True)))
 
     def __getattr__(self, name):
         return getattr(self._ufunc, name)

@@ -86,8 +86,11 @@ def _install_draw_handoff(lib, save: bool, folder: Path) -> None:
         recorded = []
         atexit.register(lambda: np.savez(path, *recorded))
     else:
-        replay = iter(np.load(path)[f"arr_{i}"] for i in range(len(np.load(path).files))) \
-            if path.exists() else iter(())
+        draws = []
+        if path.exists():
+            with np.load(path) as saved:        # arr_0, arr_1, ... in call order
+                draws = [saved[f"arr_{i}"] for i in range(len(saved.files))]
+        replay = iter(draws)
     for name in _DRAWS:
         draw = getattr(lib, name, None)
         if draw is None:

@@ -54,13 +54,15 @@ def _install_weight_handoff(lib, save: bool, folder: Path) -> None:
     """Hand each root model's first-forward weights from the PyTorch run to minidl's."""
     from importlib import import_module
     hooks = import_module(f"{lib.__name__}.nn.modules.module")
-    seen, count = set(), [0]
+    # the modules already handled, held (not just their ids): a freed model's id can be
+    # reused by a new module, which would then be skipped or taken for a submodule
+    seen, count = {}, [0]
 
     def pre_hook(module, args):
         if id(module) in seen:
             return None
         for m in module.modules():
-            seen.add(id(m))
+            seen[id(m)] = m
         path = folder / f"model{count[0]}.npz"
         count[0] += 1
         if save:

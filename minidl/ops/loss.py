@@ -10,11 +10,12 @@ Reductions follow PyTorch: a weighted 'mean' divides by the total weight of the 
 """
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
 
-from ..autograd.function import ArrayFunction, torch_node
+from ..autograd.function import ArrayFunction, Function, torch_node
 from ..backend import get_array_module
 from .. import tensor as _tensor
 from .activation import log_softmax, sigmoid, softmax
@@ -327,8 +328,34 @@ def mse_loss(input, target, reduction: str = "mean"):
     """
     _check_reduction(reduction, "mse_loss")
     _warn_broadcast(input, target, "mse_loss")
-    diff = input - target
-    return _reduce(diff * diff, reduction)
+    if not isinstance(target, _tensor.Tensor):
+        target = _tensor.constant(get_array_module(input.array).asarray(target))
+    return MseLossFn.apply(input, target, reduction)
+
+
+class MseLossFn(Function):
+    """(x - t)^2, reduced: one node, as PyTorch's MseLossBackward0 (its backward,
+    2 (x - t) times the gradient, is written in tensor ops, so it differentiates again)."""
+
+    @staticmethod
+    def forward(ctx, input, target, reduction):
+        ctx.save_for_backward(input, target)
+        ctx.reduction, ctx.shape = reduction, np.broadcast_shapes(tuple(input.shape),
+                                                                  tuple(target.shape))
+        diff = input - target
+        return _reduce(diff * diff, reduction)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        input, target = ctx.saved_tensors
+        if ctx.reduction == "mean":
+            count = math.prod(ctx.shape)
+            grad_out = grad_out / (count if count else float("nan"))
+        g = grad_out.expand(ctx.shape) if ctx.reduction != "none" else grad_out
+        half = g * (input - target)            # d/dx (x - t)^2 = 2 (x - t): half, doubled
+        grad = half + half
+        need_input, need_target = ctx.needs_input_grad[:2]
+        return grad if need_input else None, -grad if need_target else None, None
 
 
 def l1_loss(input, target, reduction: str = "mean"):

@@ -129,13 +129,26 @@ def _require_float(x, op: str) -> None:
                            f"a floating point or complex dtype. Got: {x.dtype}")
 
 
+class MeanFn(ArrayFunction):
+    """y = mean of x over dims: one node, as PyTorch's MeanBackward."""
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        n = _count(x, dims)
+        ctx.in_shape, ctx.dims, ctx.n = x.shape, dims, n if n else float("nan")
+        return sum_array(x, dims, keepdim) / ctx.n           # empty: nan, as PyTorch
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return _spread(grad_out / ctx.n, ctx.in_shape, ctx.dims), None, None   # 1/n each
+
+
 def mean(x, dim=None, keepdim: bool = False):
     """Mean over dim (torch.mean)."""
     _require_float(x, "mean")
     dims = _reduced_dims(dim, x.ndim, "mean")
-    n = _count(x, dims)
-    out = sum(x, dims, keepdim) / (n if n else float("nan"))   # empty: nan, as PyTorch
-    return named(out, "MeanBackward0" if dim is None else "MeanBackward1")
+    return named(MeanFn.apply(x, dims, keepdim), "MeanBackward0" if dim is None
+                 else "MeanBackward1")
 
 
 def _correction(unbiased, correction) -> float:
